@@ -1,0 +1,99 @@
+"""provkit: function-level caching, provenance and artifact registries.
+
+A drop-in successor of the ``provenance`` library: ``import provkit as p`` and use
+``@p.provenance()``. With no configuration, artifacts go to an embedded SQLite + disk
+repository under ``$PROVKIT_HOME`` (default ``~/.local/share/provkit``).
+"""
+
+from .artifacts import Artifact, ArtifactProxy, load_artifact, load_proxy
+from .config import Config, from_config
+from .decorator import archive_file, ensure_proxies, provenance
+from .errors import (
+    ArtifactNotFoundError,
+    BlobExistsError,
+    BlobMissingError,
+    ConfigError,
+    HashingError,
+    ImpureFunctionError,
+    InvalidKeyError,
+    MutatedArtifactValueError,
+    NotProxyError,
+    PermissionDeniedError,
+    ProvkitError,
+    RepoError,
+    SchemaVersionError,
+    SerializationError,
+    StoreError,
+)
+from .files import ArchivedFile
+from .hashing import hash, is_proxy  # noqa: A004 - the documented name
+from .lazy import lazy_dict, lazy_proxy_dict
+from .migrations import upgrade_db
+from .runs import get_run_info_fn, set_run_info_fn
+from .serializers import register_serializer
+from .settings import (
+    current_config,
+    get_check_mutations,
+    get_default_repo,
+    get_read_only,
+    get_repo_by_name,
+    get_use_cache,
+    load_config,
+    load_yaml_config,
+    set_check_mutations,
+    set_default_repo,
+    set_read_only,
+    set_use_cache,
+    using_repo,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Artifact",
+    "ArtifactNotFoundError",
+    "ArtifactProxy",
+    "ArchivedFile",
+    "BlobExistsError",
+    "BlobMissingError",
+    "Config",
+    "ConfigError",
+    "HashingError",
+    "ImpureFunctionError",
+    "InvalidKeyError",
+    "MutatedArtifactValueError",
+    "NotProxyError",
+    "PermissionDeniedError",
+    "ProvkitError",
+    "RepoError",
+    "SchemaVersionError",
+    "SerializationError",
+    "StoreError",
+    "archive_file",
+    "current_config",
+    "ensure_proxies",
+    "from_config",
+    "get_check_mutations",
+    "get_default_repo",
+    "get_read_only",
+    "get_repo_by_name",
+    "get_run_info_fn",
+    "get_use_cache",
+    "hash",
+    "is_proxy",
+    "lazy_dict",
+    "lazy_proxy_dict",
+    "load_artifact",
+    "load_config",
+    "load_proxy",
+    "load_yaml_config",
+    "provenance",
+    "register_serializer",
+    "set_check_mutations",
+    "set_default_repo",
+    "set_read_only",
+    "set_run_info_fn",
+    "set_use_cache",
+    "upgrade_db",
+    "using_repo",
+]

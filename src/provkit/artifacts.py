@@ -1,0 +1,228 @@
+"""Artifact records and the transparent ArtifactProxy that carries them.
+
+An ``Artifact`` is the metadata of one computed (or archived) value: ids, function,
+inputs, run, timings. An ``ArtifactProxy`` behaves like the value itself (wrapt) and
+adds ``.artifact``. Both pickle by reference (their id) and come back as proxies
+loaded from the default repository.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import wrapt
+
+if TYPE_CHECKING:
+    from .repos.base import Repository
+
+__all__ = ["Artifact", "ArtifactProxy", "ArtifactRef", "load_artifact", "load_proxy"]
+
+_UNSET: Any = object()
+
+
+class Artifact:
+    """Provenance record of one value. Attributes follow the ``provenance`` library."""
+
+    __slots__ = (
+        "_inputs",
+        "_inputs_bytes",
+        "_run_info",
+        "_value_bytes",
+        "added_at",
+        "composite",
+        "compute_duration",
+        "computed_at",
+        "custom_fields",
+        "dump_kwargs",
+        "fn_module",
+        "fn_name",
+        "hash_duration",
+        "id",
+        "input_artifact_ids",
+        "inputs_json",
+        "load_kwargs",
+        "name",
+        "persisted",
+        "repo",
+        "run_id",
+        "serializer",
+        "value_id",
+        "value_id_duration",
+        "version",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        id: str,  # noqa: A002 - documented attribute name
+        value_id: str,
+        name: str,
+        *,
+        version: int = 0,
+        fn_module: str | None = None,
+        fn_name: str | None = None,
+        composite: bool = False,
+        inputs_json: Any = None,
+        input_artifact_ids: list[str] | None = None,
+        run_id: str | None = None,
+        custom_fields: dict | None = None,
+        serializer: str = "joblib",
+        load_kwargs: dict | None = None,
+        dump_kwargs: dict | None = None,
+        compute_duration: float | None = None,
+        hash_duration: float | None = None,
+        value_id_duration: float | None = None,
+        computed_at: datetime | None = None,
+        added_at: datetime | None = None,
+        repo: Repository | None = None,
+        inputs: Any = _UNSET,
+        run_info: Any = _UNSET,
+        value_bytes: bytes | None = None,
+        inputs_bytes: bytes | None = None,
+        persisted: bool = True,
+    ) -> None:
+        self.id = id
+        self.value_id = value_id
+        self.name = name
+        self.version = version
+        self.fn_module = fn_module
+        self.fn_name = fn_name
+        self.composite = composite
+        self.inputs_json = inputs_json if inputs_json is not None else {}
+        self.input_artifact_ids = input_artifact_ids if input_artifact_ids is not None else []
+        self.run_id = run_id
+        self.custom_fields = custom_fields if custom_fields is not None else {}
+        self.serializer = serializer
+        self.load_kwargs = load_kwargs
+        self.dump_kwargs = dump_kwargs
+        self.compute_duration = compute_duration
+        self.hash_duration = hash_duration
+        self.value_id_duration = value_id_duration
+        self.computed_at = computed_at
+        self.added_at = added_at
+        self.repo = repo
+        self._inputs = inputs
+        self._run_info = run_info
+        self._value_bytes = value_bytes
+        self._inputs_bytes = inputs_bytes
+        self.persisted = persisted
+
+    # ---- lazily loaded parts ----------------------------------------------------------
+    @property
+    def tags(self) -> list:
+        return list(self.custom_fields.get("tags", []))
+
+    @property
+    def inputs(self) -> dict:
+        """``{'kargs': {...}, 'varargs': (...)}``; inputs that were artifacts come back as proxies."""
+        if self._inputs is _UNSET:
+            self._inputs = self._require_repo().load_inputs(self)
+        return self._inputs
+
+    @property
+    def run_info(self) -> dict | None:
+        if self._run_info is _UNSET:
+            self._run_info = self._require_repo().get_run(self.run_id) if self.run_id else None
+        return self._run_info
+
+    @property
+    def value(self) -> Any:
+        """The stored value (loaded each time; use ``proxy()`` to keep lineage)."""
+        return self._require_repo().load_value(self)
+
+    def proxy(self) -> ArtifactProxy:
+        """The value wrapped in an ArtifactProxy carrying this artifact."""
+        return ArtifactProxy(self.value, self)
+
+    def _require_repo(self) -> Repository:
+        if self.repo is None:
+            from .errors import RepoError
+
+            raise RepoError(f"artifact {self.id} is not attached to a repository")
+        return self.repo
+
+    # ---- conversions ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The stored fields as a plain dict (what a repository row holds)."""
+        return {
+            "id": self.id, "value_id": self.value_id, "name": self.name, "version": self.version,
+            "fn_module": self.fn_module, "fn_name": self.fn_name, "composite": self.composite,
+            "inputs_json": self.inputs_json, "input_artifact_ids": list(self.input_artifact_ids),
+            "run_id": self.run_id, "custom_fields": self.custom_fields, "serializer": self.serializer,
+            "load_kwargs": self.load_kwargs, "dump_kwargs": self.dump_kwargs,
+            "compute_duration": self.compute_duration, "hash_duration": self.hash_duration,
+            "value_id_duration": self.value_id_duration, "computed_at": self.computed_at,
+            "added_at": self.added_at,
+        }  # fmt: skip
+
+    def __provkit_hash__(self) -> str:
+        return self.id
+
+    def __reduce__(self) -> tuple:
+        return (load_artifact, (self.id,))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Artifact) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"<provkit.Artifact({self.id})>"
+
+
+class ArtifactProxy(wrapt.ObjectProxy):
+    """The value of an artifact, behaving exactly like it, plus ``.artifact``."""
+
+    _provkit_proxy = True
+
+    def __init__(self, value: Any, artifact: Artifact) -> None:
+        super().__init__(value)
+        self._self_artifact = artifact
+
+    @property
+    def artifact(self) -> Artifact:
+        return self._self_artifact
+
+    def __repr__(self) -> str:
+        return f"<provkit.ArtifactProxy({self._self_artifact.id}) {self.__wrapped__!r} >"
+
+    def __reduce__(self) -> tuple:
+        return (load_proxy, (self._self_artifact.id,))
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        return self.__reduce__()
+
+    def __copy__(self) -> Any:
+        return copy.copy(self.__wrapped__)
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return copy.deepcopy(self.__wrapped__, memo)
+
+
+class ArtifactRef:
+    """Stands for an artifact inside stored inputs; loaded back as a lazy proxy."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, artifact_id: str) -> None:
+        self.id = artifact_id
+
+    def __reduce__(self) -> tuple:
+        return (ArtifactRef, (self.id,))
+
+    def __repr__(self) -> str:
+        return f"ArtifactRef({self.id!r})"
+
+
+def load_artifact(artifact_id: str) -> Artifact:
+    """Load the Artifact with ``artifact_id`` from the default repository."""
+    from .settings import get_default_repo
+
+    return get_default_repo().get_artifact(artifact_id)
+
+
+def load_proxy(artifact_id: str) -> ArtifactProxy:
+    """Load the value of ``artifact_id`` from the default repository, as a proxy."""
+    return load_artifact(artifact_id).proxy()

@@ -1,0 +1,40 @@
+"""Blob stores, found by type name through a lazy registry (fsspec style)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import ConfigError
+from .base import BlobStore, check_key
+
+__all__ = ["BlobStore", "check_key", "store_class", "STORE_TYPES"]
+
+#: type name -> "module:Class"; None marks a documented type not built yet.
+STORE_TYPES: dict[str, str | None] = {
+    "memory": "provkit.blobstores.memory:MemoryStore",
+    "disk": "provkit.blobstores.disk:DiskStore",
+    "s3": None,
+    "sftp": None,
+    "gs": None,
+    "chained": None,
+}
+
+
+def store_class(type_name: str) -> type[BlobStore]:
+    """The BlobStore class for a config ``type``; a clear error for unknown types."""
+    try:
+        target = STORE_TYPES[type_name]
+    except KeyError:
+        known = ", ".join(sorted(STORE_TYPES))
+        raise ConfigError(f"unknown blobstore type {type_name!r} (known: {known})") from None
+    if target is None:
+        raise ConfigError(f"blobstore type {type_name!r} is reserved but not available in this version of provkit")
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def __getattr__(name: str) -> Any:  # lazy: DiskStore / MemoryStore without importing both up front
+    if name in ("DiskStore", "MemoryStore"):
+        return store_class("disk" if name == "DiskStore" else "memory")
+    raise AttributeError(name)

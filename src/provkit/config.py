@@ -1,0 +1,162 @@
+"""Configuration: dicts / YAML in the ``provenance`` format, turned into objects.
+
+    blobstores:
+      disk: {type: disk, cachedir: /data/artifacts, read: true, write: true, delete: true}
+    artifact_repos:
+      local: {type: sqlite, db: "sqlite:////data/provkit.db", store: disk}
+    default_repo: local
+
+Everything is checked when the config is loaded: unknown keys or types, missing keys
+and unknown store names raise ConfigError naming the place (``artifact_repos.local.db``).
+Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from .blobstores import BlobStore, store_class
+from .errors import ConfigError
+from .repos import Repository, default_location, repo_class
+
+__all__ = ["Config", "from_config", "load_yaml", "embedded_config"]
+
+_TOP_LEVEL = {"blobstores", "artifact_repos", "default_repo", "use_cache", "check_mutations", "read_only"}
+_STORE_FLAGS = {"read", "write", "delete", "read_through_write", "on_duplicate_key"}
+_REPO_FLAGS = {"read", "write", "delete", "inline_max_bytes"}
+
+
+class Config:
+    """Blob stores and repositories built from one config dict, by name."""
+
+    def __init__(
+        self,
+        raw: dict,
+        blobstores: dict[str, BlobStore],
+        repos: dict[str, Repository],
+        default_repo: str | None,
+    ) -> None:
+        self.raw = raw
+        self.blobstores = blobstores
+        self.repos = repos
+        self.default_repo = default_repo
+
+    def repo(self, name: str) -> Repository:
+        try:
+            return self.repos[name]
+        except KeyError:
+            known = ", ".join(sorted(self.repos)) or "none"
+            raise ConfigError(f"no artifact repo named {name!r} (configured: {known})") from None
+
+    def __repr__(self) -> str:
+        return f"<provkit.Config repos={sorted(self.repos)} default={self.default_repo!r}>"
+
+
+def _params(cls: type) -> tuple[set[str], set[str]]:
+    """(all keyword names, required names) of a class constructor."""
+    names, required = set(), set()
+    for p in inspect.signature(cls.__init__).parameters.values():
+        if p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            continue
+        names.add(p.name)
+        if p.default is p.empty:
+            required.add(p.name)
+    return names, required
+
+
+def _check_keys(spec: Mapping, allowed: set[str], required: set[str], where: str) -> None:
+    unknown = sorted(set(spec) - allowed - {"type"})
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}", path=where
+        )
+    missing = sorted(required - set(spec))
+    if missing:
+        raise ConfigError(f"missing required key(s) {', '.join(map(repr, missing))}", path=where)
+
+
+def _build_store(name: str, spec: Any) -> BlobStore:
+    where = f"blobstores.{name}"
+    if not isinstance(spec, Mapping) or "type" not in spec:
+        raise ConfigError("each blobstore needs a mapping with a 'type'", path=where)
+    cls = store_class(spec["type"])
+    names, required = _params(cls)
+    _check_keys(spec, names | _STORE_FLAGS, required, where)
+    options = {k: v for k, v in spec.items() if k != "type"}
+    try:
+        return cls(**options)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), path=where) from exc
+
+
+def _build_repo(name: str, spec: Any, stores: dict[str, BlobStore]) -> Repository:
+    where = f"artifact_repos.{name}"
+    if not isinstance(spec, Mapping) or "type" not in spec:
+        raise ConfigError("each artifact repo needs a mapping with a 'type'", path=where)
+    cls = repo_class(spec["type"])
+    names, required = _params(cls)
+    _check_keys(spec, names | _REPO_FLAGS, required, where)
+    options = {k: v for k, v in spec.items() if k != "type"}
+    store_name = options.pop("store", None)
+    if store_name is not None:
+        if store_name not in stores:
+            known = ", ".join(sorted(stores)) or "none"
+            raise ConfigError(f"store {store_name!r} is not a configured blobstore (configured: {known})", path=where)
+        options["store"] = stores[store_name]
+    try:
+        return cls(**options, name=name)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), path=where) from exc
+
+
+def from_config(config: Mapping) -> Config:
+    """Build (and validate) the stores and repos of a config dict, without installing it."""
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"a config must be a mapping, got {type(config).__name__}")
+    raw = copy.deepcopy(dict(config))
+    unknown = sorted(set(raw) - _TOP_LEVEL)
+    if unknown:
+        raise ConfigError(f"unknown top-level key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(_TOP_LEVEL))}")
+    store_specs = raw.get("blobstores") or {}
+    repo_specs = raw.get("artifact_repos") or {}
+    if not isinstance(store_specs, Mapping) or not isinstance(repo_specs, Mapping):
+        raise ConfigError("'blobstores' and 'artifact_repos' must be mappings of name -> settings")
+    stores = {name: _build_store(name, spec) for name, spec in store_specs.items()}
+    repos = {name: _build_repo(name, spec, stores) for name, spec in repo_specs.items()}
+    default = raw.get("default_repo")
+    if default is None and len(repos) == 1:
+        default = next(iter(repos))
+    if default is not None and default not in repos:
+        known = ", ".join(sorted(repos)) or "none"
+        raise ConfigError(f"default_repo {default!r} is not a configured artifact repo (configured: {known})")
+    for flag in ("use_cache", "check_mutations", "read_only"):
+        if flag in raw and not isinstance(raw[flag], bool):
+            raise ConfigError(f"{flag} must be true or false, got {raw[flag]!r}")
+    return Config(raw, stores, repos, default)
+
+
+def load_yaml(filename: str | os.PathLike) -> dict:
+    """Read a YAML config file into a dict (validated later by from_config)."""
+    import yaml
+
+    with open(filename, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{os.fspath(filename)}: a provkit config must be a YAML mapping")
+    return data
+
+
+def embedded_config(location: str | None = None) -> dict:
+    """The zero-config default: SQLite + a disk blob store under ``location``."""
+    root = location or default_location()
+    return {
+        "blobstores": {"local": {"type": "disk", "cachedir": os.path.join(root, "blobs"), "delete": True}},
+        "artifact_repos": {
+            "local": {"type": "sqlite", "db": "sqlite:///" + os.path.join(root, "provkit.db"), "store": "local", "delete": True}
+        },
+        "default_repo": "local",
+    }

@@ -1,0 +1,130 @@
+"""Every exception provkit raises on purpose.
+
+    ProvkitError
+    ├── ConfigError                 a config dict/YAML is wrong (unknown key or type, missing key)
+    ├── HashingError                a value cannot be hashed (unpicklable, cyclic)
+    ├── SerializationError          a value cannot be written or read by its serializer
+    ├── ImpureFunctionError         a decorated function mutated one of its arguments
+    ├── MutatedArtifactValueError   a proxy's value changed after it was returned
+    ├── NotProxyError               ensure_proxies() got a plain value
+    ├── InvalidKeyError             a blob key or path that is malformed or escapes its root
+    ├── StoreError                  a blob store failure
+    │   ├── BlobMissingError        no blob under that key
+    │   ├── BlobExistsError         a write with on_duplicate_key='raise' met an existing key
+    │   └── PermissionDeniedError   read/write/delete disabled on that store or repo
+    └── RepoError                   a repository failure
+        ├── ArtifactNotFoundError   no artifact with that id
+        └── SchemaVersionError      the database schema is older/newer than this code
+
+Each error keeps the object it failed on in an attribute (``key``, ``artifact_id``,
+``argument`` ...) so callers can react without parsing messages.
+"""
+
+from __future__ import annotations
+
+
+class ProvkitError(Exception):
+    """Base class of every provkit error."""
+
+
+class ConfigError(ProvkitError, ValueError):
+    """A configuration is invalid; the message names the offending key."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+class HashingError(ProvkitError, TypeError):
+    """A value could not be hashed."""
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+class SerializationError(ProvkitError):
+    """A serializer failed to write or read a value."""
+
+    def __init__(self, message: str, *, serializer: str | None = None) -> None:
+        super().__init__(message)
+        self.serializer = serializer
+
+
+class ImpureFunctionError(ProvkitError):
+    """A decorated function modified its arguments."""
+
+    def __init__(self, message: str, *, arguments: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.arguments = arguments
+
+
+class MutatedArtifactValueError(ProvkitError):
+    """An ArtifactProxy's value was mutated before being passed on."""
+
+    def __init__(self, message: str, *, artifact_id: str | None = None) -> None:
+        super().__init__(message)
+        self.artifact_id = artifact_id
+
+
+class NotProxyError(ProvkitError, TypeError):
+    """A parameter guarded by ensure_proxies() received a plain value."""
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+class InvalidKeyError(ProvkitError, ValueError):
+    """A blob key or relative path is malformed or escapes its root."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class StoreError(ProvkitError):
+    """A blob store failed."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class BlobMissingError(StoreError, KeyError):
+    """No blob is stored under the key."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class BlobExistsError(StoreError):
+    """A blob already exists and the store is set to on_duplicate_key='raise'."""
+
+
+class PermissionDeniedError(StoreError, PermissionError):
+    """The operation is disabled on this store or repository (read/write/delete flags)."""
+
+
+class RepoError(ProvkitError):
+    """A repository failed."""
+
+
+class ArtifactNotFoundError(RepoError, KeyError):
+    """No artifact with the id exists in the repository."""
+
+    def __init__(self, message: str, *, artifact_id: str | None = None) -> None:
+        super().__init__(message)
+        self.artifact_id = artifact_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class SchemaVersionError(RepoError):
+    """The database schema does not match this version of provkit."""
+
+    def __init__(self, message: str, *, current: str | None, expected: str) -> None:
+        super().__init__(message)
+        self.current = current
+        self.expected = expected

@@ -1,0 +1,106 @@
+"""Archived files: a file's bytes stored as an artifact value, addressed by content.
+
+``archive_file(path)`` (and ``@provenance(archive_file=True)``) copy or move a file into
+the repository; the artifact's value is an ``ArchivedFile`` that behaves like a path
+(``os.fspath``, ``open``, ``read_bytes``) and hashes by content, so it can be passed to
+other decorated functions and lineage follows it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import IO, Any
+
+import xxhash
+
+from .hashing import ALGORITHM_ID
+from .serializers import register_serializer
+
+__all__ = ["ArchivedFile", "file_value_id", "FILE_SERIALIZER"]
+
+FILE_SERIALIZER = "file"
+_CHUNK = 8 << 20
+
+
+def file_value_id(path: str | os.PathLike, preserve_ext: bool = False) -> str:
+    """Content key of a file (streamed, constant memory), plus its extension if asked."""
+    hasher = xxhash.xxh3_128(b"file:")
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            hasher.update(chunk)
+    key = ALGORITHM_ID + hasher.hexdigest()
+    if preserve_ext:
+        ext = os.path.splitext(os.fspath(path))[1]
+        if ext and ext[1:].replace("_", "").isalnum():
+            key += ext
+    return key
+
+
+class ArchivedFile(os.PathLike):
+    """A stored file: a local path to its bytes (downloaded on demand by the store)."""
+
+    def __init__(self, path: str, value_id: str | None = None, original_name: str | None = None) -> None:
+        self.path = path
+        self._value_id = value_id
+        self.original_name = original_name
+
+    @property
+    def value_id(self) -> str:
+        """Content key; hashed from the file only when not already known."""
+        if self._value_id is None:
+            self._value_id = file_value_id(self.path)
+        return self._value_id
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def open(self, mode: str = "rb") -> IO[Any]:
+        if any(flag in mode for flag in "wax+"):
+            raise ValueError("archived files are read-only")
+        return open(self.path, mode)
+
+    def read_bytes(self) -> bytes:
+        with open(self.path, "rb") as fh:
+            return fh.read()
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.read_bytes().decode(encoding)
+
+    def __provkit_hash__(self) -> str:
+        return self.value_id
+
+    def __reduce__(self) -> tuple:
+        return (ArchivedFile, (self.path, self.value_id, self.original_name))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ArchivedFile) and other.value_id == self.value_id
+
+    def __hash__(self) -> int:
+        return hash(self.value_id)
+
+    def __repr__(self) -> str:
+        return f"ArchivedFile({self.path!r})"
+
+
+def _dump_file(value: Any, dest: Any, **kwargs: Any) -> None:
+    src = os.fspath(value)
+    if isinstance(dest, (str, os.PathLike)):
+        shutil.copyfile(src, dest)
+    else:
+        with open(src, "rb") as fh:
+            shutil.copyfileobj(fh, dest, _CHUNK)
+
+
+def _load_file(source: Any, **kwargs: Any) -> ArchivedFile:
+    if isinstance(source, (str, os.PathLike)):
+        return ArchivedFile(os.fspath(source))
+    # a store without local paths: materialize the bytes once in a temp file
+    fd, path = tempfile.mkstemp(prefix="provkit-file-")
+    with os.fdopen(fd, "wb") as out, source:
+        shutil.copyfileobj(source, out, _CHUNK)
+    return ArchivedFile(path)
+
+
+register_serializer(FILE_SERIALIZER, _dump_file, _load_file, "application/octet-stream")

@@ -1,0 +1,326 @@
+"""Value hashing: value-based, canonical, and at memory speed.
+
+A key is ``ALGORITHM_ID`` followed by 32 hex digits of xxh3-128 over a canonical
+pickle stream (protocol 5, memo off, so ``[a, a]`` hashes like ``[[1,2,3],[1,2,3]]``):
+
+* dicts are written with their items sorted and sets with their elements sorted, so
+  insertion order and ``PYTHONHASHSEED`` never change a key (also inside objects);
+* numpy arrays, pandas objects and bytes-likes are hashed over their raw buffers
+  without a copy; only ``(dtype, shape, digest)`` enters the stream;
+* an ``ArtifactProxy`` hashes exactly like the value it wraps, wherever it sits.
+
+The C pickler handles builtin containers before any hook, so a pre-pass (``_canon``)
+rewrites dicts and sets into sorted tuples; it checks whole levels at C speed with
+``map(type, ...)`` and only descends where something needs rewriting.
+The algorithm id is part of every key: a change of canonical form means a new id.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import threading
+import types
+from itertools import chain
+from typing import Any
+
+import xxhash
+
+from .errors import HashingError
+
+__all__ = ["ALGORITHM_ID", "hash", "hash_bytes", "hash_with_proxies", "is_proxy"]
+
+#: Names the hash function and the canonical form; every key starts with it.
+ALGORITHM_ID = "x1"
+
+_digest = xxhash.xxh3_128_digest
+_hexdigest = xxhash.xxh3_128_hexdigest
+
+_SCALARS = frozenset({int, float, str, bytes, bool, type(None), complex})
+_SEQUENCES = frozenset({list, tuple})
+_MAX_PLAIN_DEPTH = 32
+# Tags of rewritten containers: plain strings pickle fastest.
+_DICT, _SET, _FROZENSET = "\x00pk:dict", "\x00pk:set", "\x00pk:frozenset"
+
+
+def is_proxy(obj: Any) -> bool:
+    """True when ``obj`` is an ArtifactProxy (checked on the type, never the value)."""
+    return getattr(type(obj), "_provkit_proxy", False) is True
+
+
+# Markers for reductions made in reducer_override: named by reference in the stream.
+def _buffer(kind: str, dtype: str, shape: tuple, digest: bytes) -> None: ...
+def _objarray(dtype: str, shape: tuple, items: Any) -> None: ...
+def _pandas(kind: str, *parts: Any) -> None: ...
+def _code(payload: bytes) -> None: ...
+def _hooked(key: str) -> None: ...
+
+
+def _plain(seq: list | tuple) -> bool:
+    """True when a list/tuple holds only scalars, at any depth of nested lists/tuples."""
+    level: Any = seq
+    for _ in range(_MAX_PLAIN_DEPTH):
+        kinds = set(map(type, level))
+        if kinds <= _SCALARS:
+            return True
+        if not kinds <= _SEQUENCES:
+            return False
+        level = list(chain.from_iterable(level))
+    return False  # deeper (or cyclic): let the recursive path decide
+
+
+def _sort_key(item: Any) -> bytes:
+    return _digest(_stream(item))
+
+
+def _sorted(items: list) -> list:
+    try:
+        return sorted(items)
+    except TypeError:  # unorderable mix: order by each element's own canonical digest
+        return sorted(items, key=_sort_key)
+
+
+def _canon_items(d: dict, proxies: list) -> list:
+    """A dict's items, canonicalised and sorted by key (by key digest if unorderable)."""
+    try:
+        items = sorted(d.items())  # keys are unique, so values are never compared
+    except TypeError:
+        items = sorted(d.items(), key=lambda kv: _sort_key(_canon(kv[0], [])))
+    if _SCALARS.issuperset(map(type, chain.from_iterable(items))):
+        return items
+    return [(_canon(k, proxies), _canon(v, proxies)) for k, v in items]
+
+
+def _canon(obj: Any, proxies: list) -> Any:
+    """Rewrite dicts/sets into sorted tagged tuples and unwrap proxies (recording them)."""
+    t = type(obj)
+    if t in _SCALARS:
+        return obj
+    if t is list or t is tuple:
+        if _plain(obj):
+            return obj
+        out = [_canon(x, proxies) for x in obj]
+        return out if t is list else tuple(out)
+    if t is dict:
+        return (_DICT, _canon_items(obj, proxies))
+    if t is set or t is frozenset:
+        return (_SET if t is set else _FROZENSET, _sorted([_canon(x, proxies) for x in obj]))
+    if getattr(t, "_provkit_proxy", False) is True:
+        proxies.append(obj)
+        return _canon(obj.__wrapped__, proxies)
+    return obj  # everything else is reduced by the pickler's reducer_override
+
+
+def _buffer_digest(arr: Any) -> bytes:
+    """Digest of a numpy array's raw bytes; no copy when it is C-contiguous."""
+    import numpy as np
+
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    return _digest(arr.reshape(-1).view(np.uint8).data) if arr.size else _digest(b"")
+
+
+def _reduce_numpy(obj: Any) -> tuple | None:
+    import numpy as np
+
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.hasobject:
+            return (_objarray, (obj.dtype.str, obj.shape, _canon(obj.tolist(), [])))
+        return (_buffer, ("ndarray", obj.dtype.str, obj.shape, _buffer_digest(obj)))
+    if isinstance(obj, np.generic) and not obj.dtype.hasobject:
+        return (_buffer, ("scalar", obj.dtype.str, (), _digest(obj.tobytes())))
+    return None
+
+
+def _column(values: Any) -> tuple:
+    """A pandas column/index as (dtype name, numpy values)."""
+    import numpy as np
+
+    arr = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+    return (str(values.dtype), arr)
+
+
+def _reduce_pandas(obj: Any) -> tuple | None:
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        cols = [_column(obj.iloc[:, i]) for i in range(obj.shape[1])]
+        return (_pandas, ("DataFrame", obj.index, obj.columns, cols))
+    if isinstance(obj, pd.Series):
+        return (_pandas, ("Series", obj.name, obj.index, _column(obj.array)))
+    if isinstance(obj, pd.RangeIndex):
+        return (_pandas, ("RangeIndex", obj.name, obj.start, obj.stop, obj.step))
+    if isinstance(obj, pd.MultiIndex):
+        codes = [c.tolist() for c in obj.codes]
+        return (_pandas, ("MultiIndex", list(obj.names), list(obj.levels), codes))
+    if isinstance(obj, pd.Index):
+        return (_pandas, ("Index", type(obj).__name__, obj.name, _column(obj)))
+    return None
+
+
+def _reduce_object(obj: Any) -> Any:
+    """The object's own reduction with its args and state canonicalised."""
+    rv = obj.__reduce_ex__(5)
+    if isinstance(rv, str):
+        return NotImplemented  # a global, pickled by reference
+    rv = list(rv)
+    rv[1] = _canon(rv[1], [])
+    if len(rv) > 2:
+        rv[2] = _canon(rv[2], [])
+    if len(rv) > 3 and rv[3] is not None:
+        rv[3] = iter(_canon(list(rv[3]), []))
+    if len(rv) > 4 and rv[4] is not None:
+        rv[4] = iter(_canon(dict(rv[4]), [])[1])
+    return tuple(rv)
+
+
+class _CanonicalPickler(pickle.Pickler):
+    """Pickler writing the canonical form of everything the pre-pass left alone."""
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=5)
+        self.fast = True  # no memo: value semantics, and cycles raise
+
+    def reducer_override(self, obj: Any) -> Any:
+        t = type(obj)
+        module = t.__module__
+        if module == "numpy":
+            reduced = _reduce_numpy(obj)
+            if reduced is not None:
+                return reduced
+        elif module.startswith("pandas"):
+            reduced = _reduce_pandas(obj)
+            if reduced is not None:
+                return reduced
+        if t is bytearray or t is memoryview:
+            view = memoryview(obj)
+            digest = _digest(view if view.c_contiguous else view.tobytes())
+            return (_buffer, (t.__name__, view.format, view.shape, digest))
+        if getattr(t, "_provkit_proxy", False) is True:
+            return _canon(obj, [])  # a proxy inside an object's state: hash its value
+        hook = getattr(obj, "__provkit_hash__", None)
+        if hook is not None and not isinstance(obj, type):
+            return (_hooked, (hook(),))
+        if isinstance(obj, type) or t is types.BuiltinFunctionType:
+            return NotImplemented
+        if t is types.FunctionType:
+            if "<lambda>" in obj.__qualname__ or "<locals>" in obj.__qualname__:
+                import cloudpickle
+
+                return (_code, (cloudpickle.dumps(obj, protocol=5),))
+            return NotImplemented
+        return _reduce_object(obj)
+
+
+class _ListSink:
+    """A write-only file collecting a pickler's output chunks without copying them."""
+
+    def __init__(self, chunks: list) -> None:
+        self.write = chunks.append
+
+
+class _Local(threading.local):
+    """Per thread: [pickler, its output chunks, busy flag], and a hook-free pickler.
+
+    Both write the same bytes for builtin scalars and containers; the plain one skips
+    the reducer_override dispatch and can never be re-entered.
+    """
+
+    def __init__(self) -> None:
+        chunks: list[bytes] = []
+        self.slot = [_CanonicalPickler(_ListSink(chunks)), chunks, False]
+        plain_chunks: list[bytes] = []
+        plain = pickle.Pickler(_ListSink(plain_chunks), protocol=5)
+        plain.fast = True
+        self.plain = (plain, plain_chunks)
+
+
+_local = _Local()
+
+
+def _hexkey(canonical: Any) -> str:
+    """Key of an already canonicalised object.
+
+    One pickler per thread is reused (making one costs more than hashing a small
+    dict); a reentrant call (from a user's reduce hook) gets a fresh one.
+    """
+    slot = _local.slot
+    if slot[2]:
+        return ALGORITHM_ID + _hexdigest(_stream(canonical))
+    pickler, chunks, _ = slot
+    slot[2] = True
+    try:
+        pickler.dump(canonical)
+        if len(chunks) == 1:
+            return ALGORITHM_ID + _hexdigest(chunks[0])
+        hasher = xxhash.xxh3_128()
+        for chunk in chunks:
+            hasher.update(chunk)
+        return ALGORITHM_ID + hasher.hexdigest()
+    finally:
+        chunks.clear()
+        slot[2] = False
+
+
+def _stream(canonical: Any) -> bytes:
+    """The canonical pickle stream, from a fresh pickler (for nested use)."""
+    buf = io.BytesIO()
+    _CanonicalPickler(buf).dump(canonical)
+    return buf.getvalue()
+
+
+def hash_bytes(data: Any) -> str:
+    """Key of a bytes-like object's raw content (files, blobs); no copy is made."""
+    return ALGORITHM_ID + _hexdigest(data)
+
+
+def _hash_buffer(obj: Any) -> str:
+    view = memoryview(obj)
+    if not view.c_contiguous:
+        view = memoryview(view.tobytes())
+    hasher = xxhash.xxh3_128(_stream((type(obj).__name__, view.format, view.shape)))
+    hasher.update(view)
+    return ALGORITHM_ID + hasher.hexdigest()
+
+
+def hash_with_proxies(obj: Any) -> tuple[str, list[Any]]:
+    """Hash ``obj`` and return the ArtifactProxies found inside its builtin containers."""
+    t = type(obj)
+    if getattr(t, "_provkit_proxy", False) is True:
+        return obj.artifact.value_id, [obj]
+    if t is bytes or t is bytearray or t is memoryview:
+        return _hash_buffer(obj), []
+    proxies: list[Any] = []
+    try:
+        return _hexkey(_canon(obj, proxies)), proxies
+    except HashingError:
+        raise
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError) as exc:
+        raise HashingError(f"cannot hash a value of type {t.__qualname__}: {exc}") from exc
+
+
+def hash(obj: Any) -> str:  # noqa: A001 - the documented public name
+    """Value-based hash of any picklable object, as a string key.
+
+    ``hash([a, a]) == hash([[1, 2, 3], [1, 2, 3]])`` for ``a = [1, 2, 3]``; dict and
+    set order never matter; a proxy hashes like its value.
+    """
+    t = type(obj)
+    if t is dict:  # fast path for the commonest argument: a flat dict of scalars
+        try:
+            items = sorted(obj.items())
+        except TypeError:
+            return hash_with_proxies(obj)[0]
+        if _SCALARS.issuperset(map(type, chain.from_iterable(items))):
+            pickler, chunks = _local.plain
+            pickler.dump((_DICT, items))
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()
+            return ALGORITHM_ID + _hexdigest(data)
+    elif t in _SCALARS and t is not bytes:
+        pickler, chunks = _local.plain
+        pickler.dump(obj)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        return ALGORITHM_ID + _hexdigest(data)
+    return hash_with_proxies(obj)[0]

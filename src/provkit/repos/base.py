@@ -1,0 +1,270 @@
+"""The Repository base class: metadata records plus a blob store for the values.
+
+Subclasses implement the metadata half in a handful of methods (``_fetch``,
+``_insert``, ``_delete_record``, ``_fetch_run``, ``_insert_run``, ``_ids``,
+``_value_id_in_use``); writing and reading values (inline or through the blob store,
+blob first, metadata last) is shared here.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Any
+
+from ..artifacts import Artifact, ArtifactProxy, ArtifactRef
+from ..blobstores.base import BlobStore
+from ..errors import ArtifactNotFoundError, BlobMissingError, PermissionDeniedError, SerializationError
+from ..serializers import get_serializer
+
+#: Serialized values (and inputs) up to this size live in the metadata row itself.
+DEFAULT_INLINE_MAX_BYTES = 8192
+
+
+def _estimated_nbytes(value: Any) -> int:
+    """Cheap size estimate for values that should stream straight to a file."""
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int):
+        return nbytes
+    module = type(value).__module__
+    if module.startswith("pandas"):
+        try:
+            return int(value.memory_usage(index=True, deep=False).sum())
+        except (AttributeError, TypeError):
+            return 0
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
+    return 0
+
+
+class Repository(ABC):
+    """Where artifacts live: records here, values in ``store`` (or inline when small)."""
+
+    type_name = "abstract"
+
+    def __init__(
+        self,
+        store: BlobStore | None,
+        *,
+        read: bool = True,
+        write: bool = True,
+        delete: bool = False,
+        inline_max_bytes: int = DEFAULT_INLINE_MAX_BYTES,
+        name: str | None = None,
+    ) -> None:
+        self.store = store
+        self.read = bool(read)
+        self.write = bool(write)
+        self.delete_enabled = bool(delete)
+        self.inline_max_bytes = int(inline_max_bytes)
+        self.name = name
+        self._known_runs: set[str] = set()
+        self._runs_lock = threading.Lock()
+
+    # ---- metadata half: implemented per backend -------------------------------------
+    @abstractmethod
+    def _fetch(self, artifact_id: str) -> Artifact | None: ...
+
+    @abstractmethod
+    def _insert(self, artifact: Artifact, *, replace: bool) -> bool:
+        """Insert the record in one transaction; False if it existed (and not replaced)."""
+
+    @abstractmethod
+    def _delete_record(self, artifact_id: str) -> None: ...
+
+    @abstractmethod
+    def _fetch_run(self, run_id: str) -> dict | None: ...
+
+    @abstractmethod
+    def _insert_run(self, run_info: dict) -> None: ...
+
+    @abstractmethod
+    def _ids(self) -> Iterator[str]: ...
+
+    @abstractmethod
+    def _value_id_in_use(self, value_id: str) -> bool: ...
+
+    # ---- reading ------------------------------------------------------------------
+    def lookup(self, artifact_id: str) -> Artifact | None:
+        """The artifact, or None when absent (or reading is disabled)."""
+        if not self.read:
+            return None
+        return self._fetch(artifact_id)
+
+    def get_artifact(self, artifact_id: str) -> Artifact:
+        artifact = self.lookup(artifact_id)
+        if artifact is None:
+            raise ArtifactNotFoundError(f"no artifact {artifact_id!r} in {self!r}", artifact_id=artifact_id)
+        return artifact
+
+    def __contains__(self, artifact_id: object) -> bool:
+        return isinstance(artifact_id, str) and self.lookup(artifact_id) is not None
+
+    def artifact_ids(self) -> Iterator[str]:
+        return self._ids()
+
+    def get_run(self, run_id: str) -> dict | None:
+        return self._fetch_run(run_id)
+
+    def load_value(self, artifact: Artifact) -> Any:
+        """Deserialize the artifact's value (inline bytes or the blob under value_id)."""
+        serializer = get_serializer(artifact.serializer)
+        kwargs = artifact.load_kwargs or {}
+        if artifact._value_bytes is not None:
+            return serializer.from_bytes(artifact._value_bytes, **kwargs)
+        if self.store is None:
+            raise BlobMissingError(f"{self!r} has no blob store for value {artifact.value_id}", key=artifact.value_id)
+        try:
+            source = self.store.source(artifact.value_id)
+        except BlobMissingError as exc:
+            raise BlobMissingError(
+                f"value {artifact.value_id} of artifact {artifact.id} ({artifact.name}) is missing from {self.store!r}",
+                key=artifact.value_id,
+            ) from exc
+        value = serializer.load(source, **kwargs)
+        if serializer.name == "file":
+            value._value_id = artifact.value_id
+        return value
+
+    def load_inputs(self, artifact: Artifact) -> dict:
+        """The recorded inputs, artifacts among them as proxies from this repository."""
+        data = artifact._inputs_bytes
+        if data is None:
+            if self.store is None or not self.store.exists(artifact.id):
+                return {"kargs": {}, "varargs": ()}
+            data = self.store.get_bytes(artifact.id)
+        return _InputsUnpickler(data, self).load()
+
+    def proxy(self, artifact_id: str) -> ArtifactProxy:
+        return self.get_artifact(artifact_id).proxy()
+
+    # ---- writing ------------------------------------------------------------------
+    def _require(self, flag: bool, action: str) -> None:
+        if not flag:
+            raise PermissionDeniedError(f"{action} is disabled on {self!r}")
+
+    def ensure_run(self, run_info: dict) -> None:
+        """Record the run once per repository and process."""
+        run_id = run_info["id"]
+        if run_id in self._known_runs:
+            return
+        with self._runs_lock:
+            if run_id not in self._known_runs:
+                self._insert_run(run_info)
+                self._known_runs.add(run_id)
+
+    def save(
+        self,
+        artifact: Artifact,
+        value: Any,
+        *,
+        inputs: Any = None,
+        run_info: dict | None = None,
+        replace: bool = False,
+        value_path: str | None = None,
+    ) -> Artifact:
+        """Store value (blob first), then inputs, then the record in one transaction.
+
+        ``value_path`` stores a file's bytes as the value instead of serializing
+        ``value`` (archived files). Returns the artifact attached to this repository.
+        """
+        self._require(self.write, "writing")
+        if value_path is not None:
+            self._store_file(artifact, value_path)
+        else:
+            self._store_value(artifact, value)
+        if inputs is not None:
+            payload = pickle.dumps(inputs, protocol=5)
+            if len(payload) <= self.inline_max_bytes or self.store is None:
+                artifact._inputs_bytes = payload
+            else:
+                self.store.put_bytes(artifact.id, payload)
+        if run_info is not None:
+            self.ensure_run(run_info)
+            artifact.run_id = run_info["id"]
+        artifact.repo = self
+        self._insert(artifact, replace=replace)
+        return artifact
+
+    def _store_file(self, artifact: Artifact, path: str) -> None:
+        if self.store is None:
+            with open(path, "rb") as fh:
+                artifact._value_bytes = fh.read()
+            return
+        if not self.store.exists(artifact.value_id):
+            self.store.put_file(artifact.value_id, path)
+
+    def _store_value(self, artifact: Artifact, value: Any) -> None:
+        serializer = get_serializer(artifact.serializer)
+        kwargs = artifact.dump_kwargs or {}
+        store = self.store
+        try:
+            if store is not None and _estimated_nbytes(value) > self.inline_max_bytes:
+                if not store.exists(artifact.value_id):
+                    with store.staged(artifact.value_id) as path:
+                        serializer.dump(value, path, **kwargs)
+                return
+            data = serializer.to_bytes(value, **kwargs)
+        except SerializationError:
+            raise
+        except Exception as exc:
+            raise SerializationError(
+                f"serializer {serializer.name!r} could not write the value of {artifact.name} "
+                f"({type(value).__qualname__}): {exc}",
+                serializer=serializer.name,
+            ) from exc
+        if len(data) <= self.inline_max_bytes or store is None:
+            artifact._value_bytes = data
+        elif not store.exists(artifact.value_id):
+            store.put_bytes(artifact.value_id, data)
+
+    def delete(self, artifact_id: str) -> None:
+        """Delete the record; its value blob too unless another artifact shares it."""
+        self._require(self.delete_enabled, "deleting")
+        artifact = self.get_artifact(artifact_id)
+        self._delete_record(artifact_id)
+        store = self.store
+        if store is None or not store.delete_enabled:
+            return
+        for key in (artifact.id, artifact.value_id):
+            if key == artifact.value_id and self._value_id_in_use(key):
+                continue
+            if store.exists(key):
+                store.delete(key)
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<{type(self).__name__}{label}>"
+
+
+class _InputsUnpickler(pickle.Unpickler):
+    """Unpickles stored inputs, turning ArtifactRefs into proxies from ``repo``."""
+
+    def __init__(self, data: bytes, repo: Repository) -> None:
+        import io
+
+        super().__init__(io.BytesIO(data))
+        self._repo = repo
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "provkit.artifacts" and name == "ArtifactRef":
+            return self._ref
+        return super().find_class(module, name)
+
+    def _ref(self, artifact_id: str) -> Any:
+        try:
+            return self._repo.proxy(artifact_id)
+        except (ArtifactNotFoundError, BlobMissingError):
+            return ArtifactRef(artifact_id)
+
+
+def default_location() -> str:
+    """Where the zero-config repository lives: ``$PROVKIT_HOME`` or the user data dir."""
+    home = os.environ.get("PROVKIT_HOME")
+    if home:
+        return os.path.abspath(os.path.expanduser(home))
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "provkit")

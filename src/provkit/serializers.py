@@ -1,0 +1,252 @@
+"""Serializers: named (writer, reader) pairs, chosen by name or by the value's type.
+
+A serializer writes a value to a file path and reads it back; ``dump_kwargs`` and
+``load_kwargs`` are passed through and stored with the artifact so a value is always
+read the way it was written. ``dumps``/``loads`` work on bytes, for values small
+enough to live inline in the metadata row.
+
+Built in: ``joblib`` (the default; numpy-aware), ``cloudpickle`` (lambdas, closures),
+``pd_df_parquet`` / ``pd_series_parquet`` (pandas via pyarrow, exact round-trip, index
+included; chosen automatically for DataFrame / Series) and ``json``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import SerializationError
+
+__all__ = ["Serializer", "register_serializer", "get_serializer", "serializer_for", "serializers"]
+
+DumpFn = Callable[..., None]
+LoadFn = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Serializer:
+    """A named writer/reader pair. ``dump(value, path, **kw)``, ``load(path, **kw)``."""
+
+    name: str
+    dump: DumpFn
+    load: LoadFn
+    content_type: str | None = None
+    classes: tuple[type, ...] = ()
+    dumps: Callable[..., bytes] | None = field(default=None, compare=False)
+    loads: Callable[..., Any] | None = field(default=None, compare=False)
+
+    def to_bytes(self, value: Any, **kwargs: Any) -> bytes:
+        """Serialize to bytes (through a temporary file when no in-memory writer exists)."""
+        if self.dumps is not None:
+            return self.dumps(value, **kwargs)
+        buf = io.BytesIO()
+        self.dump(value, buf, **kwargs)
+        return buf.getvalue()
+
+    def from_bytes(self, data: bytes, **kwargs: Any) -> Any:
+        if self.loads is not None:
+            return self.loads(data, **kwargs)
+        return self.load(io.BytesIO(data), **kwargs)
+
+
+_REGISTRY: dict[str, Serializer] = {}
+_BY_CLASS: list[tuple[type, str]] = []
+
+
+def register_serializer(
+    name: str,
+    dump: DumpFn,
+    load: LoadFn,
+    content_type: str | None = None,
+    classes: list[type] | tuple[type, ...] | None = None,
+    *,
+    dumps: Callable[..., bytes] | None = None,
+    loads: Callable[..., Any] | None = None,
+) -> Serializer:
+    """Register a serializer; with ``classes`` it becomes the default for those types.
+
+    ``dump(obj, path_or_file, **dump_kwargs)`` and ``load(path_or_file, **load_kwargs)``
+    must accept a path or an open binary file. Registering a name again replaces it.
+    """
+    if not isinstance(name, str) or not name:
+        raise SerializationError("a serializer needs a non-empty string name")
+    if not callable(dump) or not callable(load):
+        raise SerializationError(f"serializer {name!r}: dump and load must be callable", serializer=name)
+    ser = Serializer(name, dump, load, content_type, tuple(classes or ()), dumps, loads)
+    _REGISTRY[name] = ser
+    _BY_CLASS[:] = [(c, n) for c, n in _BY_CLASS if n != name]
+    _BY_CLASS.extend((cls, name) for cls in ser.classes)
+    return ser
+
+
+def get_serializer(name: str) -> Serializer:
+    """The serializer registered under ``name``; a clear error lists the known ones."""
+    _ensure_builtins()
+    if name.startswith("pd_"):
+        _ensure_pandas()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise SerializationError(f"unknown serializer {name!r} (known: {known})", serializer=name) from None
+
+
+def serializers() -> dict[str, Serializer]:
+    """All registered serializers by name."""
+    _ensure_builtins()
+    return dict(_REGISTRY)
+
+
+def serializer_for(value: Any) -> str:
+    """Name of the serializer registered for the value's type, else ``'joblib'``."""
+    _ensure_builtins()
+    t = type(value)
+    if t.__module__.startswith("pandas"):
+        _ensure_pandas()
+    for cls, name in _BY_CLASS:
+        if isinstance(value, cls):
+            return name
+    return "joblib"
+
+
+# ---- built-ins ---------------------------------------------------------------------
+
+
+def _joblib_dump(value: Any, path: Any, **kwargs: Any) -> None:
+    import joblib
+
+    joblib.dump(value, path, **kwargs)
+
+
+def _joblib_load(path: Any, **kwargs: Any) -> Any:
+    import joblib
+
+    return joblib.load(path, **kwargs)
+
+
+def _pickle_dumps(value: Any, **kwargs: Any) -> bytes:
+    # Inline values are small: plain pickle (numpy arrays in-band) reads 10x faster than
+    # joblib's wrapper format and needs no file.
+    return pickle.dumps(value, protocol=5)
+
+
+def _pickle_loads(data: bytes, **kwargs: Any) -> Any:
+    return pickle.loads(data)
+
+
+def _cloudpickle_dump(value: Any, path: Any, **kwargs: Any) -> None:
+    import cloudpickle
+
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "wb") as fh:
+            cloudpickle.dump(value, fh, **kwargs)
+    else:
+        cloudpickle.dump(value, path, **kwargs)
+
+
+def _cloudpickle_dumps(value: Any, **kwargs: Any) -> bytes:
+    import cloudpickle
+
+    return cloudpickle.dumps(value, **kwargs)
+
+
+def _pickle_load(path: Any, **kwargs: Any) -> Any:
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "rb") as fh:
+            return pickle.load(fh, **kwargs)
+    return pickle.load(path, **kwargs)
+
+
+def _json_dump(value: Any, path: Any, **kwargs: Any) -> None:
+    text = json.dumps(value, **kwargs).encode()
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "wb") as fh:
+            fh.write(text)
+    else:
+        path.write(text)
+
+
+def _json_load(path: Any, **kwargs: Any) -> Any:
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "rb") as fh:
+            return json.loads(fh.read(), **kwargs)
+    return json.loads(path.read(), **kwargs)
+
+
+_SERIES_COLUMN = "__provkit_series__"
+
+
+def _df_dump(value: Any, path: Any, **kwargs: Any) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not all(isinstance(c, str) for c in value.columns):
+        raise SerializationError("parquet needs string column names", serializer="pd_df_parquet")
+    table = pa.Table.from_pandas(value, preserve_index=True)
+    pq.write_table(table, path, **kwargs)
+
+
+def _df_load(path: Any, **kwargs: Any) -> Any:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, **kwargs).to_pandas()
+
+
+def _series_dump(value: Any, path: Any, **kwargs: Any) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = value.to_frame(name=_SERIES_COLUMN)
+    table = pa.Table.from_pandas(frame, preserve_index=True)
+    meta = dict(table.schema.metadata or {})
+    meta[b"provkit.series_name"] = json.dumps({"name": value.name}).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path, **kwargs)
+
+
+def _series_load(path: Any, **kwargs: Any) -> Any:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, **kwargs)
+    series = table.to_pandas()[_SERIES_COLUMN]
+    raw = (table.schema.metadata or {}).get(b"provkit.series_name")
+    series.name = json.loads(raw)["name"] if raw else None
+    return series
+
+
+_builtins_done = False
+_pandas_done = False
+
+
+def _ensure_builtins() -> None:
+    global _builtins_done
+    if _builtins_done:
+        return
+    _builtins_done = True
+    for name, ser in {
+        "joblib": (_joblib_dump, _joblib_load, _pickle_dumps, _pickle_loads),
+        "cloudpickle": (_cloudpickle_dump, _pickle_load, _cloudpickle_dumps, _pickle_loads),
+        "json": (_json_dump, _json_load, None, None),
+    }.items():
+        if name not in _REGISTRY:
+            dump, load, dumps, loads = ser
+            register_serializer(name, dump, load, dumps=dumps, loads=loads)
+
+
+def _ensure_pandas() -> None:
+    """Register the parquet serializers once pandas values show up (keeps imports lazy)."""
+    global _pandas_done
+    if _pandas_done:
+        return
+    _pandas_done = True
+    import pandas as pd
+
+    if "pd_df_parquet" not in _REGISTRY:
+        register_serializer("pd_df_parquet", _df_dump, _df_load, "application/parquet", [pd.DataFrame])
+    if "pd_series_parquet" not in _REGISTRY:
+        register_serializer("pd_series_parquet", _series_dump, _series_load, "application/parquet", [pd.Series])
+
