@@ -120,7 +120,9 @@ def from_config(config: Mapping) -> Config:
     raw = copy.deepcopy(dict(config))
     unknown = sorted(set(raw) - _TOP_LEVEL)
     if unknown:
-        raise ConfigError(f"unknown top-level key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(_TOP_LEVEL))}")
+        raise ConfigError(
+            f"unknown top-level key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(_TOP_LEVEL))}"
+        )
     store_specs = raw.get("blobstores") or {}
     repo_specs = raw.get("artifact_repos") or {}
     if not isinstance(store_specs, Mapping) or not isinstance(repo_specs, Mapping):
@@ -156,7 +158,12 @@ def embedded_config(location: str | None = None) -> dict:
     return {
         "blobstores": {"local": {"type": "disk", "cachedir": os.path.join(root, "blobs"), "delete": True}},
         "artifact_repos": {
-            "local": {"type": "sqlite", "db": "sqlite:///" + os.path.join(root, "provkit.db"), "store": "local", "delete": True}
+            "local": {
+                "type": "sqlite",
+                "db": "sqlite:///" + os.path.join(root, "provkit.db"),
+                "store": "local",
+                "delete": True,
+            }
         },
         "default_repo": "local",
     }

@@ -92,7 +92,9 @@ class TrackedFunction:
         self.dump_kwargs = options["dump_kwargs"]
         self.use_cache = options["use_cache"]
         self.read_only = options["read_only"]
-        self._plain = not (self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn)
+        self._plain = not (
+            self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn
+        )
 
     # ---- the call path ---------------------------------------------------------------
     def resolve_repo(self) -> Repository:
@@ -157,7 +159,9 @@ class TrackedFunction:
         hashes: dict = {"kargs": karg_hashes, "varargs": vararg_hashes}
         if self.input_hash_fn is not None:
             hashes = self.input_hash_fn(hashes)
-        artifact_id = hashing.hash(("provkit.artifact", self.name, self.version, hashes["kargs"], tuple(hashes["varargs"])))
+        artifact_id = hashing.hash(
+            ("provkit.artifact", self.name, self.version, hashes["kargs"], tuple(hashes["varargs"]))
+        )
         hash_duration = _perf() - t0
 
         repo = self.resolve_repo()
@@ -204,7 +208,9 @@ class TrackedFunction:
             computed_at=computed_at, repo=repo, run_info=run_info, persisted=not read_only,
         )  # fmt: skip
         artifact._inputs = {"kargs": recorded_kargs, "varargs": recorded_varargs}
-        stored_inputs = {"kargs": storable(recorded_kargs), "varargs": storable(recorded_varargs)} if proxies else artifact._inputs
+        stored_inputs = (
+            {"kargs": storable(recorded_kargs), "varargs": storable(recorded_varargs)} if proxies else artifact._inputs
+        )
         if self.archive_file:
             return self._store_file(repo, artifact, value, stored_inputs, run_info, read_only)
         if self.returns_composite:
@@ -266,7 +272,9 @@ class TrackedFunction:
     def _store_composite(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any,
                          run_info: dict, read_only: bool) -> ArtifactProxy:  # fmt: skip
         if not isinstance(value, dict):
-            raise SerializationError(f"{self.name} has returns_composite=True but returned {type(value).__name__}, not a dict")
+            raise SerializationError(
+                f"{self.name} has returns_composite=True but returned {type(value).__name__}, not a dict"
+            )
         parts: dict[str, str] = {}
         proxies: dict[str, ArtifactProxy] = {}
         for key, part in value.items():

@@ -8,6 +8,7 @@ a few hundred bytes. ``storable`` replaces proxies with references for the input
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 from collections.abc import Callable
@@ -74,7 +75,9 @@ class Binder:
         params = self.signature.parameters
         for name, value in kargs.items():
             param = params.get(name)
-            if (param is not None and param.kind is _P.POSITIONAL_ONLY) or (param is not None and param.kind is _P.POSITIONAL_OR_KEYWORD and varargs):
+            if (param is not None and param.kind is _P.POSITIONAL_ONLY) or (
+                param is not None and param.kind is _P.POSITIONAL_OR_KEYWORD and varargs
+            ):
                 args.append(value)
             else:
                 kwargs[name] = value
@@ -97,7 +100,10 @@ def summarize(value: Any, depth: int = 0) -> Any:
         return [summarize(v, depth + 1) for v in value]
     if type(value) is dict and len(value) <= _MAX_ITEMS and depth < 4 and all(type(k) is str for k in value):
         return {k: summarize(v, depth + 1) for k, v in value.items()}
-    info: dict[str, Any] = {"__type__": f"{type(value).__module__}.{type(value).__qualname__}", "hash": hash_value(value)}
+    info: dict[str, Any] = {
+        "__type__": f"{type(value).__module__}.{type(value).__qualname__}",
+        "hash": hash_value(value),
+    }
     shape = getattr(value, "shape", None)
     if isinstance(shape, tuple):
         info["shape"] = list(shape)
@@ -105,10 +111,8 @@ def summarize(value: Any, depth: int = 0) -> Any:
     if dtype is not None and not callable(dtype):
         info["dtype"] = str(dtype)
     elif hasattr(value, "__len__"):
-        try:
+        with contextlib.suppress(TypeError):
             info["len"] = len(value)
-        except TypeError:
-            pass
     return info
 
 

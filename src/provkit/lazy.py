@@ -30,7 +30,9 @@ class LazyDict(Mapping):
         return len(self._thunks)
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k!r}: {self._values[k]!r}" if k in self._values else f"{k!r}: <lazy>" for k in self._thunks)
+        shown = ", ".join(
+            f"{k!r}: {self._values[k]!r}" if k in self._values else f"{k!r}: <lazy>" for k in self._thunks
+        )
         return f"lazy_dict({{{shown}}})"
 
 
@@ -55,9 +57,7 @@ def lazy_proxy_dict(artifacts_or_ids: Iterable[Any], group_artifacts_of_same_nam
     for name, group in by_name.items():
         if len(group) > 1 and not group_artifacts_of_same_name:
             ids = ", ".join(a.id for a in group)
-            raise ValueError(
-                f"artifacts {ids} share the name {name!r}; pass group_artifacts_of_same_name=True"
-            )
+            raise ValueError(f"artifacts {ids} share the name {name!r}; pass group_artifacts_of_same_name=True")
         if group_artifacts_of_same_name:
             thunks[name] = lambda group=group: [a.proxy() for a in group]
         else:

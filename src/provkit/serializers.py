@@ -249,4 +249,3 @@ def _ensure_pandas() -> None:
         register_serializer("pd_df_parquet", _df_dump, _df_load, "application/parquet", [pd.DataFrame])
     if "pd_series_parquet" not in _REGISTRY:
         register_serializer("pd_series_parquet", _series_dump, _series_load, "application/parquet", [pd.Series])
-

@@ -7,6 +7,7 @@ program (Debian package ``graphviz``).
 
 from __future__ import annotations
 
+import contextlib
 import html
 from typing import Any
 
@@ -92,14 +93,14 @@ def visualize_lineage(obj: Any, depth: int | None = None, show_values: bool = Tr
         raise ProvkitError("visualize_lineage needs graphviz: pip install 'provkit[vis]'") from exc
     root = _as_artifact(obj)
     artifacts = lineage_artifacts(root, depth)
-    dot = graphviz.Digraph("lineage", graph_attr={"rankdir": "LR"}, node_attr={"fontname": "Helvetica", "fontsize": "10"})
+    dot = graphviz.Digraph(
+        "lineage", graph_attr={"rankdir": "LR"}, node_attr={"fontname": "Helvetica", "fontsize": "10"}
+    )
     for artifact in artifacts.values():
         label = f"<<b>{html.escape(artifact.name)}</b><br/>v{artifact.version} · {artifact.id[:12]}"
         if show_values and artifact._value_bytes is not None and artifact.repo is not None:
-            try:
+            with contextlib.suppress(ProvkitError):
                 label += f"<br/><i>{html.escape(_short(repr(artifact.repo.load_value(artifact))))}</i>"
-            except ProvkitError:
-                pass
         label += ">"
         style = {"color": _ROOT_COLOR, "penwidth": "2.5"} if artifact.id == root.id else {}
         dot.node(artifact.id, label=label, shape="box", style="rounded", **style)

@@ -52,8 +52,7 @@ def ensure_schema(engine: sa.Engine, url_for_messages: str) -> None:
         if current is None:
             if sa.inspect(connection).has_table("artifacts"):
                 raise SchemaVersionError(
-                    f"{url_for_messages} has provkit-like tables but no schema revision; "
-                    "refusing to touch it",
+                    f"{url_for_messages} has provkit-like tables but no schema revision; refusing to touch it",
                     current=None,
                     expected=HEAD_REVISION,
                 )

@@ -188,7 +188,8 @@ class SqlRepo(Repository):
             result = conn.execute(self._insert_statement(schema.artifacts, row, replace=replace))
             if artifact.input_artifact_ids:
                 edges = [
-                    {"artifact_id": artifact.id, "input_artifact_id": i} for i in dict.fromkeys(artifact.input_artifact_ids)
+                    {"artifact_id": artifact.id, "input_artifact_id": i}
+                    for i in dict.fromkeys(artifact.input_artifact_ids)
                 ]
                 conn.execute(self._insert_statement(schema.artifact_inputs, edges))
         return bool(result.rowcount)
