@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import wrapt
@@ -28,6 +29,7 @@ class Artifact:
     __slots__ = (
         "_inputs",
         "_inputs_bytes",
+        "_pending",
         "_run_info",
         "_value_bytes",
         "added_at",
@@ -107,6 +109,29 @@ class Artifact:
         self._value_bytes = value_bytes
         self._inputs_bytes = inputs_bytes
         self.persisted = persisted
+        self._pending: dict = {}
+
+    @staticmethod
+    def from_row(repo: Repository, artifact: Artifact, pending: dict[str, tuple[Callable, Any]]) -> Artifact:
+        """Finish an artifact whose stored fields were set on a bare instance; ``pending``
+        fields (name -> (decode, raw)) are decoded when first read."""
+        artifact.repo = repo
+        artifact._inputs = _UNSET
+        artifact._run_info = _UNSET
+        artifact.persisted = True
+        artifact._pending = pending
+        return artifact
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for slots not set yet: decode a pending stored field
+        try:
+            pending = object.__getattribute__(self, "_pending")
+            decode, raw = pending.pop(name)
+        except (AttributeError, KeyError):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+        value = decode(raw)
+        setattr(self, name, value)
+        return value
 
     # ---- lazily loaded parts ----------------------------------------------------------
     @property

@@ -283,13 +283,29 @@ def _hash_buffer(obj: Any) -> str:
     return ALGORITHM_ID + hasher.hexdigest()
 
 
+def _plain_key(obj: Any) -> str:
+    """Key of a value made only of builtin scalars, lists and tuples (no hooks needed)."""
+    pickler, chunks = _local.plain
+    try:
+        pickler.dump(obj)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        chunks.clear()
+    return ALGORITHM_ID + _hexdigest(data)
+
+
+_NO_PROXIES: list[Any] = []  # shared, never mutated: returned when nothing was found
+
+
 def hash_with_proxies(obj: Any) -> tuple[str, list[Any]]:
     """Hash ``obj`` and return the ArtifactProxies found inside its builtin containers."""
     t = type(obj)
+    if t in _SCALARS and t is not bytes:
+        return _plain_key(obj), _NO_PROXIES
     if getattr(t, "_provkit_proxy", False) is True:
         return obj.artifact.value_id, [obj]
     if t is bytes or t is bytearray or t is memoryview:
-        return _hash_buffer(obj), []
+        return _hash_buffer(obj), _NO_PROXIES
     proxies: list[Any] = []
     try:
         return _hexkey(_canon(obj, proxies)), proxies
@@ -312,15 +328,9 @@ def hash(obj: Any) -> str:  # noqa: A001 - the documented public name
         except TypeError:
             return hash_with_proxies(obj)[0]
         if _SCALARS.issuperset(map(type, chain.from_iterable(items))):
-            pickler, chunks = _local.plain
-            pickler.dump((_DICT, items))
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            chunks.clear()
-            return ALGORITHM_ID + _hexdigest(data)
+            return _plain_key((_DICT, items))
     elif t in _SCALARS and t is not bytes:
-        pickler, chunks = _local.plain
-        pickler.dump(obj)
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        chunks.clear()
-        return ALGORITHM_ID + _hexdigest(data)
+        return _plain_key(obj)
+    elif (t is tuple or t is list) and _plain(obj):
+        return _plain_key(obj)
     return hash_with_proxies(obj)[0]

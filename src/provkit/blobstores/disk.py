@@ -18,7 +18,7 @@ _STAGING = ".staging"
 
 def _fanout(key: str) -> str:
     """Two hex chars spreading keys over 256 folders (any key, any prefix)."""
-    return xxhash.xxh32_hexdigest(key)[:2]
+    return xxhash.xxh32_hexdigest(key.encode())[:2]
 
 
 class DiskStore(BlobStore):

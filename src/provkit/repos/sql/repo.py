@@ -9,6 +9,7 @@ of per-call machinery.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -32,8 +33,6 @@ _LOOKUP_COLUMNS = (
     "compute_duration", "hash_duration", "value_id_duration", "computed_at", "added_at",
     "value_bytes", "inputs_bytes",
 )  # fmt: skip
-_JSON_COLUMNS = frozenset({"inputs_json", "input_artifact_ids", "custom_fields", "load_kwargs", "dump_kwargs"})
-_TIME_COLUMNS = frozenset({"computed_at", "added_at"})
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
 
@@ -57,6 +56,7 @@ def _utc(value: Any) -> datetime | None:
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
+
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -87,7 +87,8 @@ class SqlRepo(Repository):
         compiled = lookup.compile(dialect=dialect)
         self._lookup_sql = str(compiled)
         self._positional = dialect.paramstyle in ("qmark", "numeric", "format")
-        self._json_is_text = dialect.name == "sqlite"
+        # sqlite3 opens no transaction for a SELECT; other drivers do, and must end it
+        self._end_reads = dialect.name != "sqlite"
         _live_repos.add(self)
 
     # ---- engine and connections ----------------------------------------------------
@@ -145,27 +146,33 @@ class SqlRepo(Repository):
             row = cursor.fetchone()
         finally:
             cursor.close()
-        if row is None:
+        if self._end_reads:
             conn.rollback()  # end the read transaction so later writes are seen
-            return None
-        conn.rollback()
-        return self._artifact_from_row(row)
+        return None if row is None else self._artifact_from_row(row)
 
     def _artifact_from_row(self, row: Any) -> Artifact:
-        fields = dict(zip(_LOOKUP_COLUMNS, row))
-        for name in _JSON_COLUMNS:
-            fields[name] = _json(fields[name])
-        for name in _TIME_COLUMNS:
-            fields[name] = _utc(fields[name])
-        value_bytes = fields.pop("value_bytes")
-        inputs_bytes = fields.pop("inputs_bytes")
-        fields["composite"] = bool(fields["composite"])
-        artifact = Artifact(**fields, repo=self)
-        artifact._value_bytes = bytes(value_bytes) if value_bytes is not None else None
-        artifact._inputs_bytes = bytes(inputs_bytes) if inputs_bytes is not None else None
-        return artifact
+        a = Artifact.__new__(Artifact)
+        (a.id, a.value_id, a.name, a.version, a.fn_module, a.fn_name, composite, inputs_json,
+         input_artifact_ids, a.run_id, custom_fields, a.serializer, load_kwargs, dump_kwargs,
+         a.compute_duration, a.hash_duration, a.value_id_duration, computed_at, added_at,
+         value_bytes, inputs_bytes) = row  # fmt: skip
+        a.composite = bool(composite)
+        a._value_bytes = bytes(value_bytes) if value_bytes is not None else None
+        a._inputs_bytes = bytes(inputs_bytes) if inputs_bytes is not None else None
+        a.load_kwargs = _json(load_kwargs) if load_kwargs is not None else None
+        # decoded on first read only: a cache hit needs none of these
+        pending = {
+            "inputs_json": (_json, inputs_json),
+            "input_artifact_ids": (_json, input_artifact_ids),
+            "custom_fields": (_json, custom_fields),
+            "dump_kwargs": (_json, dump_kwargs),
+            "computed_at": (_utc, computed_at),
+            "added_at": (_utc, added_at),
+        }
+        return Artifact.from_row(self, a, pending)
 
-    def _insert_statement(self, table: sa.Table, rows: Any, *, replace: bool = False, key: str = "id") -> Any:
+    def _insert_statement(self, table: sa.Table, *, replace: bool = False, key: str = "id") -> Any:
+        """INSERT that ignores (or, with ``replace``, updates) an existing row; built once."""
         name = self._engine.dialect.name
         if name == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
@@ -173,25 +180,33 @@ class SqlRepo(Repository):
             from sqlalchemy.dialects.postgresql import insert
         else:  # pragma: no cover - only the two supported dialects reach here
             raise ConfigError(f"unsupported database dialect {name!r}")
-        stmt = insert(table).values(rows)
+        stmt = insert(table)
         if replace:
             cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
             return stmt.on_conflict_do_update(index_elements=[key], set_=cols)
         return stmt.on_conflict_do_nothing()
+
+    @functools.cached_property
+    def _statements(self) -> dict[str, Any]:
+        return {
+            "artifact": self._insert_statement(schema.artifacts),
+            "artifact_replace": self._insert_statement(schema.artifacts, replace=True),
+            "edges": self._insert_statement(schema.artifact_inputs),
+            "run": self._insert_statement(schema.runs),
+        }
 
     def _insert(self, artifact: Artifact, *, replace: bool) -> bool:
         row = artifact.to_dict()
         row["added_at"] = artifact.added_at = datetime.now(timezone.utc)
         row["value_bytes"] = artifact._value_bytes
         row["inputs_bytes"] = artifact._inputs_bytes
+        statements = self._statements
         with self._engine.begin() as conn:
-            result = conn.execute(self._insert_statement(schema.artifacts, row, replace=replace))
+            result = conn.execute(statements["artifact_replace" if replace else "artifact"], row)
             if artifact.input_artifact_ids:
-                edges = [
-                    {"artifact_id": artifact.id, "input_artifact_id": i}
-                    for i in dict.fromkeys(artifact.input_artifact_ids)
-                ]
-                conn.execute(self._insert_statement(schema.artifact_inputs, edges))
+                ids = dict.fromkeys(artifact.input_artifact_ids)
+                edges = [{"artifact_id": artifact.id, "input_artifact_id": i} for i in ids]
+                conn.execute(statements["edges"], edges)
         return bool(result.rowcount)
 
     def _delete_record(self, artifact_id: str) -> None:
@@ -207,7 +222,7 @@ class SqlRepo(Repository):
     def _insert_run(self, run_info: dict) -> None:
         row = {"id": run_info["id"], "created_at": datetime.now(timezone.utc), "info": run_info}
         with self._engine.begin() as conn:
-            conn.execute(self._insert_statement(schema.runs, row))
+            conn.execute(self._statements["run"], row)
 
     def _ids(self) -> Iterator[str]:
         with self._engine.connect() as conn:

@@ -1,0 +1,56 @@
+"""Cache hit / miss of a trivial f(a, b) on the embedded default vs joblib.Memory.
+
+Targets (issue 2): hit median <= 0.25x joblib.Memory's hit; miss <= 1x joblib's miss;
+hit with a 100 MB array argument <= 0.1x joblib's.
+Run: python bench/bench_cache.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import interleaved, report  # noqa: E402
+
+
+def main() -> None:
+    tmp = tempfile.mkdtemp(prefix="provkit-bench-")
+    os.environ["PROVKIT_HOME"] = os.path.join(tmp, "provkit")
+    import joblib
+    import numpy as np
+
+    import provkit as p
+
+    memory = joblib.Memory(os.path.join(tmp, "joblib"), verbose=0)
+
+    def add(a, b):
+        return a + b
+
+    ours = p.provenance()(add)
+    theirs = memory.cache(add)
+    ours(1, 2), theirs(1, 2)  # warm: run info, schema, first write
+
+    hit = interleaved({"provkit": lambda: ours(1, 2), "joblib": lambda: theirs(1, 2)}, number=2000, repeat=15)
+    report("cache hit, trivial f(a, b)", hit["provkit"], hit["joblib"], "joblib.Memory", "<= 0.25")
+
+    counter = itertools.count(10_000)
+    miss = interleaved(
+        {"provkit": lambda: ours(next(counter), 2), "joblib": lambda: theirs(next(counter), 2)}, number=100, repeat=9
+    )
+    report("cache miss, trivial f(a, b), durable", miss["provkit"], miss["joblib"], "joblib.Memory", "<= 1.0")
+
+    def total(x, scale):
+        return float(x[:10].sum()) * scale
+
+    big = np.random.default_rng(0).random(100 * 2**20 // 8)  # 100 MiB of float64
+    ours_big, theirs_big = p.provenance()(total), memory.cache(total)
+    ours_big(big, 2), theirs_big(big, 2)
+    big_hit = interleaved({"provkit": lambda: ours_big(big, 2), "joblib": lambda: theirs_big(big, 2)}, number=3, repeat=7)
+    report("cache hit, 100 MiB array argument", big_hit["provkit"], big_hit["joblib"], "joblib.Memory", "<= 0.1")
+
+
+if __name__ == "__main__":
+    main()
