@@ -62,7 +62,7 @@ class TrackedFunction:
             raise ConfigError(f"version of {fn.__qualname__} must be an int, got {version!r}")
         self.version = version
         self.fn_module = fn.__module__
-        self.fn_name = fn.__qualname__
+        self.fn_name = fn.__name__
         self.name = options["name"] or f"{fn.__module__}.{fn.__qualname__}"
         self.repo = options["repo"]
         self.ignore = _names(options["ignore"], "ignore", binder, fn)
@@ -201,7 +201,7 @@ class TrackedFunction:
         run_info = current_run_info()
         artifact = Artifact(
             artifact_id, "", self.name, version=self.version, fn_module=self.fn_module, fn_name=self.fn_name,
-            inputs_json=summarize_inputs(recorded_kargs, recorded_varargs),
+            inputs_json=summarize_inputs(recorded_kargs, recorded_varargs, karg_hashes),
             input_artifact_ids=list(dict.fromkeys(p.artifact.id for p in proxies)),
             run_id=run_info["id"], custom_fields=self.custom_fields, load_kwargs=self.load_kwargs,
             dump_kwargs=self.dump_kwargs, compute_duration=compute_duration, hash_duration=hash_duration,

@@ -84,8 +84,8 @@ class Binder:
         return fn(*args, *varargs, **kwargs)
 
 
-def summarize(value: Any, depth: int = 0) -> Any:
-    """A small JSON-able description of an input value."""
+def summarize(value: Any, depth: int = 0, known_hash: str | None = None) -> Any:
+    """A small JSON-able description of an input value (``known_hash``: its hash, if computed)."""
     t = type(value)
     if value is None or t is bool or t is int:
         return value
@@ -116,8 +116,10 @@ def summarize(value: Any, depth: int = 0) -> Any:
     return info
 
 
-def summarize_inputs(kargs: dict, varargs: tuple) -> dict:
-    out = {k: summarize(v) for k, v in kargs.items()}
+def summarize_inputs(kargs: dict, varargs: tuple, hashes: dict | None = None) -> dict:
+    """JSON summary of all inputs; ``hashes`` (name -> hash) avoids hashing big values twice."""
+    hashes = hashes or {}
+    out = {k: summarize(v, 0, hashes.get(k)) for k, v in kargs.items()}
     out["__varargs"] = [summarize(v) for v in varargs]
     return out
 

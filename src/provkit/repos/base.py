@@ -8,6 +8,7 @@ blob first, metadata last) is shared here.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import threading
@@ -177,7 +178,7 @@ class Repository(ABC):
         else:
             self._store_value(artifact, value)
         if inputs is not None:
-            payload = pickle.dumps(inputs, protocol=5)
+            payload = self._dump_inputs(inputs)
             if len(payload) <= self.inline_max_bytes or self.store is None:
                 artifact._inputs_bytes = payload
             else:
@@ -188,6 +189,12 @@ class Repository(ABC):
         artifact.repo = self
         self._insert(artifact, replace=replace)
         return artifact
+
+    def _dump_inputs(self, inputs: Any) -> bytes:
+        """Pickle inputs; large arrays/frames inside go to the store once, by content."""
+        buf = io.BytesIO()
+        _InputsPickler(buf, self.store).dump(inputs)
+        return buf.getvalue()
 
     def _store_file(self, artifact: Artifact, path: str) -> None:
         if self.store is None:
@@ -240,14 +247,45 @@ class Repository(ABC):
         return f"<{type(self).__name__}{label}>"
 
 
+#: Input values bigger than this are stored as their own content-addressed blobs.
+LARGE_INPUT_BYTES = 1 << 20
+
+
+class _InputsPickler(pickle.Pickler):
+    """Pickles inputs, sending large buffers to the blob store (deduplicated by hash)."""
+
+    def __init__(self, file: io.BytesIO, store: BlobStore | None) -> None:
+        super().__init__(file, protocol=5)
+        self._store = store
+
+    def persistent_id(self, obj: Any) -> Any:
+        if self._store is None or type(obj) in _SMALL_TYPES or _estimated_nbytes(obj) <= LARGE_INPUT_BYTES:
+            return None
+        from ..hashing import hash as hash_value
+
+        key = hash_value(obj)
+        if not self._store.exists(key):
+            with self._store.staged(key) as path:
+                get_serializer("joblib").dump(obj, path)
+        return ("blob", key)
+
+
+_SMALL_TYPES = frozenset({int, float, str, bool, type(None), list, tuple, dict})
+
+
 class _InputsUnpickler(pickle.Unpickler):
     """Unpickles stored inputs, turning ArtifactRefs into proxies from ``repo``."""
 
     def __init__(self, data: bytes, repo: Repository) -> None:
-        import io
-
         super().__init__(io.BytesIO(data))
         self._repo = repo
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind, key = pid
+        store = self._repo.store
+        if kind != "blob" or store is None:
+            raise pickle.UnpicklingError(f"unknown stored input reference {pid!r}")
+        return get_serializer("joblib").load(store.source(key))
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "provkit.artifacts" and name == "ArtifactRef":

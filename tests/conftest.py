@@ -1,0 +1,48 @@
+"""Shared fixtures: every test gets a fresh embedded home and default settings."""
+
+from __future__ import annotations
+
+import pytest
+
+import provkit as p
+from provkit import settings
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """A private PROVKIT_HOME and no installed config, before and after each test."""
+    monkeypatch.setenv("PROVKIT_HOME", str(tmp_path / "provkit-home"))
+    settings._reset_for_tests()
+    p.set_run_info_fn(None)
+    yield
+    settings._reset_for_tests()
+    p.set_run_info_fn(None)
+
+
+@pytest.fixture
+def memory_repo():
+    repo = p.from_config(
+        {"blobstores": {"mem": {"type": "memory", "delete": True}}, "artifact_repos": {"m": {"type": "memory", "store": "mem", "delete": True}}}
+    ).repos["m"]
+    p.set_default_repo(repo)
+    return repo
+
+
+@pytest.fixture
+def sqlite_config(tmp_path):
+    return {
+        "blobstores": {"disk": {"type": "disk", "cachedir": str(tmp_path / "blobs"), "delete": True}},
+        "artifact_repos": {"local": {"type": "sqlite", "db": f"sqlite:///{tmp_path / 'db.sqlite'}", "store": "disk", "delete": True}},
+        "default_repo": "local",
+    }
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def any_repo(request, tmp_path, sqlite_config):
+    """The default repo of each embedded kind, installed through load_config."""
+    if request.param == "memory":
+        config = {"blobstores": {"mem": {"type": "memory", "delete": True}}, "artifact_repos": {"m": {"type": "memory", "store": "mem", "delete": True}}}
+    else:
+        config = sqlite_config
+    p.load_config(config)
+    return p.get_default_repo()

@@ -1,0 +1,52 @@
+"""Blob stores: the conformance suite on disk and memory, plus disk specifics."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conformance import BlobStoreConformance
+
+from provkit.blobstores.disk import DiskStore
+from provkit.blobstores.memory import MemoryStore
+
+
+class TestMemoryStore(BlobStoreConformance):
+    @pytest.fixture
+    def store(self):
+        return MemoryStore(delete=True)
+
+
+class TestDiskStore(BlobStoreConformance):
+    @pytest.fixture
+    def store(self, tmp_path):
+        return DiskStore(tmp_path / "blobs", delete=True)
+
+    def test_blobs_fan_out_and_staging_is_clean(self, store):
+        for i in range(20):
+            store.put_bytes(f"x1key{i}", b"v")
+        dirs = [d for d in os.listdir(store.cachedir) if d != ".staging"]
+        assert len(dirs) > 1
+        assert os.listdir(os.path.join(store.cachedir, ".staging")) == []
+
+    def test_a_crashed_writer_leaves_no_final_blob(self, store, tmp_path):
+        import subprocess
+        import sys
+        import textwrap
+
+        script = textwrap.dedent(
+            f"""
+            import os, sys
+            sys.path.insert(0, {os.path.dirname(os.path.dirname(__file__))!r} + '/src')
+            from provkit.blobstores.disk import DiskStore
+            store = DiskStore({store.cachedir!r})
+            with store.staged('x1crash') as path:
+                with open(path, 'wb') as fh:
+                    fh.write(b'partial')
+                    fh.flush()
+                    os._exit(9)
+            """
+        )
+        proc = subprocess.run([sys.executable, "-c", script], check=False)
+        assert proc.returncode == 9
+        assert not store.exists("x1crash")
