@@ -21,6 +21,7 @@ import io
 import pickle
 import threading
 import types
+from collections import OrderedDict
 from itertools import chain
 from typing import Any
 
@@ -170,7 +171,10 @@ def _reduce_object(obj: Any) -> Any:
     if len(rv) > 3 and rv[3] is not None:
         rv[3] = iter(_canon(list(rv[3]), []))
     if len(rv) > 4 and rv[4] is not None:
-        rv[4] = iter(_canon(dict(rv[4]), [])[1])
+        if isinstance(obj, OrderedDict):  # its order is part of its value
+            rv[4] = iter([(_canon(k, []), _canon(v, [])) for k, v in rv[4]])
+        else:
+            rv[4] = iter(_canon(dict(rv[4]), [])[1])
     return tuple(rv)
 
 
