@@ -35,4 +35,6 @@ def fmt_time(seconds: float) -> str:
 def report(label: str, ours: float, peer: float, peer_name: str, target: str) -> None:
     """One line: our median, the peer's median, ratio, and the target it is held to."""
     ratio = ours / peer
-    print(f"{label:<44} provkit {fmt_time(ours)} | {peer_name} {fmt_time(peer)} | ratio {ratio:6.3f}  (target {target})")
+    print(
+        f"{label:<44} provkit {fmt_time(ours)} | {peer_name} {fmt_time(peer)} | ratio {ratio:6.3f}  (target {target})"
+    )

@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import interleaved, report  # noqa: E402
+from _common import interleaved, report
 
 
 def main() -> None:
@@ -48,7 +48,9 @@ def main() -> None:
     big = np.random.default_rng(0).random(100 * 2**20 // 8)  # 100 MiB of float64
     ours_big, theirs_big = p.provenance()(total), memory.cache(total)
     ours_big(big, 2), theirs_big(big, 2)
-    big_hit = interleaved({"provkit": lambda: ours_big(big, 2), "joblib": lambda: theirs_big(big, 2)}, number=3, repeat=7)
+    big_hit = interleaved(
+        {"provkit": lambda: ours_big(big, 2), "joblib": lambda: theirs_big(big, 2)}, number=3, repeat=7
+    )
     report("cache hit, 100 MiB array argument", big_hit["provkit"], big_hit["joblib"], "joblib.Memory", "<= 0.1")
 
 

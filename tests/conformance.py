@@ -44,9 +44,8 @@ class BlobStoreConformance:
         assert dest.read_bytes() == src.read_bytes()
 
     def test_staged_write_commits_only_on_success(self, store):
-        with store.staged("x1staged") as path:
-            with open(path, "wb") as fh:
-                fh.write(b"done")
+        with store.staged("x1staged") as path, open(path, "wb") as fh:
+            fh.write(b"done")
         assert store.get_bytes("x1staged") == b"done"
         with pytest.raises(RuntimeError), store.staged("x1failed") as path:
             with open(path, "wb") as fh:
@@ -137,7 +136,9 @@ class RepositoryConformance:
 
     def test_save_and_lookup_roundtrip(self, repo):
         art = _artifact("x1art0001")
-        repo.save(art, {"v": [1, 2, 3]}, inputs={"kargs": {"a": 1}, "varargs": ()}, run_info={"id": "x1run", "user": "u"})
+        repo.save(
+            art, {"v": [1, 2, 3]}, inputs={"kargs": {"a": 1}, "varargs": ()}, run_info={"id": "x1run", "user": "u"}
+        )
         got = repo.get_artifact("x1art0001")
         assert got.id == "x1art0001" and got.name == "tests.f" and got.version == 1
         assert got.inputs_json == {"a": 1, "__varargs": []}

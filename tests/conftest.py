@@ -22,7 +22,10 @@ def _isolated(tmp_path, monkeypatch):
 @pytest.fixture
 def memory_repo():
     repo = p.from_config(
-        {"blobstores": {"mem": {"type": "memory", "delete": True}}, "artifact_repos": {"m": {"type": "memory", "store": "mem", "delete": True}}}
+        {
+            "blobstores": {"mem": {"type": "memory", "delete": True}},
+            "artifact_repos": {"m": {"type": "memory", "store": "mem", "delete": True}},
+        }
     ).repos["m"]
     p.set_default_repo(repo)
     return repo
@@ -32,7 +35,9 @@ def memory_repo():
 def sqlite_config(tmp_path):
     return {
         "blobstores": {"disk": {"type": "disk", "cachedir": str(tmp_path / "blobs"), "delete": True}},
-        "artifact_repos": {"local": {"type": "sqlite", "db": f"sqlite:///{tmp_path / 'db.sqlite'}", "store": "disk", "delete": True}},
+        "artifact_repos": {
+            "local": {"type": "sqlite", "db": f"sqlite:///{tmp_path / 'db.sqlite'}", "store": "disk", "delete": True}
+        },
         "default_repo": "local",
     }
 
@@ -41,7 +46,10 @@ def sqlite_config(tmp_path):
 def any_repo(request, tmp_path, sqlite_config):
     """The default repo of each embedded kind, installed through load_config."""
     if request.param == "memory":
-        config = {"blobstores": {"mem": {"type": "memory", "delete": True}}, "artifact_repos": {"m": {"type": "memory", "store": "mem", "delete": True}}}
+        config = {
+            "blobstores": {"mem": {"type": "memory", "delete": True}},
+            "artifact_repos": {"m": {"type": "memory", "store": "mem", "delete": True}},
+        }
     else:
         config = sqlite_config
     p.load_config(config)

@@ -36,7 +36,7 @@ def keys(src_dir: str) -> dict[str, str]:
     sys.modules.setdefault("provkit", pkg)
     from provkit.hashing import hash as hash_value
 
-    return {name: hash_value(eval(expr)) for name, expr in CASES.items()}  # noqa: S307 - fixed test data
+    return {name: hash_value(eval(expr)) for name, expr in CASES.items()}
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from conformance import BlobStoreConformance
 
+from conformance import BlobStoreConformance
 from provkit.blobstores.disk import DiskStore
 from provkit.blobstores.memory import MemoryStore
 

@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 import pytest
-from golden_cases import keys as golden_keys
 from hypothesis import given
 from hypothesis import strategies as st
 
 import provkit as p
+from golden_cases import keys as golden_keys
 from provkit.hashing import ALGORITHM_ID, hash_with_proxies
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
@@ -54,7 +54,11 @@ def test_golden_keys_in_this_process():
 def test_golden_keys_under_any_hash_seed(seed):
     env = {**os.environ, "PYTHONHASHSEED": seed}
     out = subprocess.run(
-        [sys.executable, os.path.join(HERE, "golden_cases.py"), SRC], env=env, capture_output=True, text=True, check=True
+        [sys.executable, os.path.join(HERE, "golden_cases.py"), SRC],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert dict(line.split() for line in out.splitlines()) == GOLDEN
 
@@ -85,7 +89,9 @@ def test_golden_keys_across_python_versions():
         assert len(versions) == 4, f"CI must provide Python 3.10-3.13 with xxhash and numpy, found {interpreters}"
     assert interpreters, "no interpreter found"
     for exe in interpreters:
-        out = subprocess.run([exe, os.path.join(HERE, "golden_cases.py"), SRC], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [exe, os.path.join(HERE, "golden_cases.py"), SRC], capture_output=True, text=True, check=True
+        )
         assert dict(line.split() for line in out.stdout.splitlines()) == GOLDEN, exe
 
 

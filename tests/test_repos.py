@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conformance import RepositoryConformance
 
 import provkit as p
+from conformance import RepositoryConformance
 from provkit.blobstores.disk import DiskStore
 from provkit.blobstores.memory import MemoryStore
 from provkit.repos.memory import MemoryRepo
@@ -33,7 +33,9 @@ class TestSqliteRepo(RepositoryConformance):
         expensive_add(1, 1)
         with repo._db_engine.connect() as conn:
             rows = conn.execute(
-                sa.text("select name, json_extract(inputs_json, '$.a') from artifacts where fn_name = 'expensive_add' order by 2")
+                sa.text(
+                    "select name, json_extract(inputs_json, '$.a') from artifacts where fn_name = 'expensive_add' order by 2"
+                )
             ).all()
         assert [r[1] for r in rows] == [1, 4]
 

@@ -9,8 +9,9 @@ loaded from the default repository.
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+import os
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import wrapt
@@ -202,6 +203,14 @@ class ArtifactProxy(wrapt.ObjectProxy):
 
     _provkit_proxy = True
 
+    def __new__(cls, value: Any, artifact: Artifact) -> ArtifactProxy:
+        if cls is ArtifactProxy:  # special methods Python looks up on the type itself
+            if callable(value):
+                cls = _CallableArtifactProxy
+            elif isinstance(value, os.PathLike):
+                cls = _PathArtifactProxy
+        return super().__new__(cls)
+
     def __init__(self, value: Any, artifact: Artifact) -> None:
         super().__init__(value)
         self._self_artifact = artifact
@@ -224,6 +233,20 @@ class ArtifactProxy(wrapt.ObjectProxy):
 
     def __deepcopy__(self, memo: dict) -> Any:
         return copy.deepcopy(self.__wrapped__, memo)
+
+
+class _CallableArtifactProxy(ArtifactProxy):
+    """The proxy of a callable value (a model's predict function, a lambda)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__wrapped__(*args, **kwargs)
+
+
+class _PathArtifactProxy(ArtifactProxy):
+    """The proxy of a path-like value (archived files): usable with open() and os.fspath()."""
+
+    def __fspath__(self) -> Any:
+        return self.__wrapped__.__fspath__()
 
 
 class ArtifactRef:

@@ -160,7 +160,13 @@ class TrackedFunction:
         if self.input_hash_fn is not None:
             hashes = self.input_hash_fn(hashes)
         artifact_id = hashing.hash(
-            ("provkit.artifact", self.name, self.version, tuple(sorted(hashes["kargs"].items())), tuple(hashes["varargs"]))
+            (
+                "provkit.artifact",
+                self.name,
+                self.version,
+                tuple(sorted(hashes["kargs"].items())),
+                tuple(hashes["varargs"]),
+            )
         )
         hash_duration = _perf() - t0
 

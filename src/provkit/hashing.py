@@ -55,6 +55,7 @@ def _objarray(dtype: str, shape: tuple, items: Any) -> None: ...
 def _pandas(kind: str, *parts: Any) -> None: ...
 def _code(payload: bytes) -> None: ...
 def _hooked(key: str) -> None: ...
+def _typeref(module: str, qualname: str) -> None: ...
 
 
 def _plain(seq: list | tuple) -> bool:
@@ -205,7 +206,9 @@ class _CanonicalPickler(pickle.Pickler):
         hook = getattr(obj, "__provkit_hash__", None)
         if hook is not None and not isinstance(obj, type):
             return (_hooked, (hook(),))
-        if isinstance(obj, type) or t is types.BuiltinFunctionType:
+        if isinstance(obj, type):  # by name, so local classes hash too
+            return (_typeref, (obj.__module__, obj.__qualname__))
+        if t is types.BuiltinFunctionType:
             return NotImplemented
         if t is types.FunctionType:
             if "<lambda>" in obj.__qualname__ or "<locals>" in obj.__qualname__:
@@ -333,8 +336,6 @@ def hash(obj: Any) -> str:  # noqa: A001 - the documented public name
             return hash_with_proxies(obj)[0]
         if _SCALARS.issuperset(map(type, chain.from_iterable(items))):
             return _plain_key((_DICT, items))
-    elif t in _SCALARS and t is not bytes:
-        return _plain_key(obj)
-    elif (t is tuple or t is list) and _plain(obj):
+    elif (t in _SCALARS and t is not bytes) or ((t is tuple or t is list) and _plain(obj)):
         return _plain_key(obj)
     return hash_with_proxies(obj)[0]

@@ -181,39 +181,54 @@ def _json_load(path: Any, **kwargs: Any) -> Any:
 _SERIES_COLUMN = "__provkit_series__"
 
 
-def _df_dump(value: Any, path: Any, **kwargs: Any) -> None:
+_FREQ_KEY = b"provkit.index_freq"
+
+
+def _write_parquet(frame: Any, path: Any, extra: dict[bytes, bytes], **kwargs: Any) -> None:
+    """Write with the index; keep what parquet drops (a DatetimeIndex's freq)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not all(isinstance(c, str) for c in value.columns):
-        raise SerializationError("parquet needs string column names", serializer="pd_df_parquet")
-    table = pa.Table.from_pandas(value, preserve_index=True)
-    pq.write_table(table, path, **kwargs)
-
-
-def _df_load(path: Any, **kwargs: Any) -> Any:
-    import pyarrow.parquet as pq
-
-    return pq.read_table(path, **kwargs).to_pandas()
-
-
-def _series_dump(value: Any, path: Any, **kwargs: Any) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    frame = value.to_frame(name=_SERIES_COLUMN)
     table = pa.Table.from_pandas(frame, preserve_index=True)
     meta = dict(table.schema.metadata or {})
-    meta[b"provkit.series_name"] = json.dumps({"name": value.name}).encode()
+    meta.update(extra)
+    freq = getattr(frame.index, "freqstr", None)
+    if freq:
+        meta[_FREQ_KEY] = freq.encode()
     pq.write_table(table.replace_schema_metadata(meta), path, **kwargs)
 
 
-def _series_load(path: Any, **kwargs: Any) -> Any:
+def _read_parquet(path: Any, **kwargs: Any) -> tuple[Any, dict]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, **kwargs)
-    series = table.to_pandas()[_SERIES_COLUMN]
-    raw = (table.schema.metadata or {}).get(b"provkit.series_name")
+    meta = table.schema.metadata or {}
+    frame = table.to_pandas()
+    freq = meta.get(_FREQ_KEY)
+    if freq:
+        frame.index = type(frame.index)(frame.index, freq=freq.decode())
+    return frame, meta
+
+
+def _df_dump(value: Any, path: Any, **kwargs: Any) -> None:
+    if not all(isinstance(c, str) for c in value.columns) or not value.columns.is_unique:
+        raise SerializationError("parquet needs unique string column names", serializer="pd_df_parquet")
+    _write_parquet(value, path, {}, **kwargs)
+
+
+def _df_load(path: Any, **kwargs: Any) -> Any:
+    return _read_parquet(path, **kwargs)[0]
+
+
+def _series_dump(value: Any, path: Any, **kwargs: Any) -> None:
+    name = json.dumps({"name": value.name}).encode()  # TypeError for names JSON cannot hold
+    _write_parquet(value.to_frame(name=_SERIES_COLUMN), path, {b"provkit.series_name": name}, **kwargs)
+
+
+def _series_load(path: Any, **kwargs: Any) -> Any:
+    frame, meta = _read_parquet(path, **kwargs)
+    series = frame[_SERIES_COLUMN]
+    raw = meta.get(b"provkit.series_name")
     series.name = json.loads(raw)["name"] if raw else None
     return series
 
