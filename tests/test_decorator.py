@@ -335,8 +335,10 @@ def test_register_serializer_by_class(any_repo, tmp_path):
             fh.write(str(obj.c))
 
     def load(path, **kw):
-        data = open(path).read() if isinstance(path, (str, os.PathLike)) else path.read().decode()
-        return Temperature(float(data))
+        if isinstance(path, (str, os.PathLike)):
+            with open(path) as fh:
+                return Temperature(float(fh.read()))
+        return Temperature(float(path.read().decode()))
 
     p.register_serializer("temperature", dump, load, classes=[Temperature])
 

@@ -67,9 +67,8 @@ def _interpreters() -> list[str]:
     """Python 3.10-3.13 interpreters on this machine with xxhash + numpy (.ci/run installs them)."""
     found = []
     for minor in ("3.10", "3.11", "3.12", "3.13"):
-        candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{minor}.*/bin/python"))) + [
-            f"/usr/bin/python{minor}"
-        ]
+        pattern = os.path.expanduser(f"~/.pyenv/versions/{minor}.*/bin/python")
+        candidates = [*sorted(glob.glob(pattern)), f"/usr/bin/python{minor}"]
         for exe in candidates:
             if os.path.exists(exe):
                 ok = subprocess.run([exe, "-c", "import xxhash, numpy"], capture_output=True, check=False)
@@ -212,8 +211,11 @@ def test_large_array_is_hashed_without_copying_it():
     assert peak < 0.1 * big.nbytes
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-                    lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=20))  # fmt: skip
+_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+_values = st.recursive(_scalars, lambda kids: st.lists(kids) | st.dictionaries(st.text(), kids), max_leaves=20)
+
+
+@given(_values)
 def test_equal_values_have_equal_keys(value):
     import copy
 

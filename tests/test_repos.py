@@ -34,7 +34,8 @@ class TestSqliteRepo(RepositoryConformance):
         with repo._db_engine.connect() as conn:
             rows = conn.execute(
                 sa.text(
-                    "select name, json_extract(inputs_json, '$.a') from artifacts where fn_name = 'expensive_add' order by 2"
+                    "select name, json_extract(inputs_json, '$.a') from artifacts"
+                    " where fn_name = 'expensive_add' order by 2"
                 )
             ).all()
         assert [r[1] for r in rows] == [1, 4]
