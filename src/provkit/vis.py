@@ -111,7 +111,7 @@ def visualize_lineage(obj: Any, depth: int | None = None, show_values: bool = Tr
                 if isinstance(item, dict) and "id" in item and item["id"] in artifacts:
                     by_input.setdefault(item["id"], []).append(arg)
                 elif arg != "__varargs" and not (isinstance(item, dict) and "id" in item):
-                    node = f"{artifact.id}:{arg}"
+                    node = f"{artifact.id}__arg_{arg}"
                     dot.node(node, label=f"{arg}={_short(repr(item), 30)}", shape="plaintext", fontcolor="#555555")
                     dot.edge(node, artifact.id, color="#999999")
         for input_id in artifact.input_artifact_ids:

@@ -1,0 +1,145 @@
+"""Concurrent writers and crashes on the embedded default (real processes, real SQLite)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import sqlalchemy as sa
+
+import provkit as p
+
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+
+
+def _config(root: str) -> dict:
+    return {
+        "blobstores": {"disk": {"type": "disk", "cachedir": os.path.join(root, "blobs")}},
+        "artifact_repos": {"local": {"type": "sqlite", "db": f"sqlite:///{root}/db.sqlite", "store": "disk"}},
+    }
+
+
+def _worker(root: str, start_at: float, queue) -> None:
+    try:
+        p.load_config(_config(root))
+
+        @p.provenance(name="shared.compute")
+        def compute(n):
+            time.sleep(0.05)
+            return np.arange(n) * 2
+
+        while time.time() < start_at:
+            time.sleep(0.001)
+        result = compute(200_000)
+        queue.put(("ok", result.artifact.id, p.hash(result.__wrapped__)))
+    except Exception as exc:  # reported to the parent, which fails the test
+        queue.put(("error", repr(exc), ""))
+
+
+def test_concurrent_writers_of_one_artifact_end_with_one_row(tmp_path):
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    start_at = time.time() + 3
+    procs = [ctx.Process(target=_worker, args=(str(tmp_path), start_at, queue)) for _ in range(6)]
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+    assert all(r[0] == "ok" for r in results), results
+    assert len({r[1] for r in results}) == 1 and len({r[2] for r in results}) == 1
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from artifacts")).scalar() == 1
+        assert conn.execute(sa.text("select count(*) from runs")).scalar() == 6
+    p.load_config(_config(str(tmp_path)))
+    art = p.load_artifact(results[0][1])
+    assert (art.value == np.arange(200_000) * 2).all()
+
+
+_KILLED_WRITER = textwrap.dedent(
+    """
+    import sys, numpy as np
+    sys.path.insert(0, {src!r})
+    import provkit as p
+    p.load_config({config!r})
+
+    @p.provenance(name="crash.write")
+    def make(i):
+        return np.full(300_000 + i, i, dtype="float64")   # ~2.4 MB blobs
+
+    i = {start}
+    while True:
+        make(i)
+        i += 1
+    """
+)
+
+
+def test_processes_killed_mid_write_leave_a_consistent_repo(tmp_path):
+    config = _config(str(tmp_path))
+    rng = random.Random(7)
+    for round_no in range(6):
+        script = _KILLED_WRITER.format(src=SRC, config=config, start=round_no * 1000)
+        proc = subprocess.Popen([sys.executable, "-c", script])
+        time.sleep(1.0 + rng.random())
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    p.load_config(config)
+    repo = p.get_default_repo()
+    ids = list(repo.artifact_ids())
+    assert len(ids) > 3, "the writers got some work done before being killed"
+    for artifact_id in ids:
+        art = repo.get_artifact(artifact_id)
+        value = repo.load_value(art)
+        assert p.hash(value) == art.value_id, "every row points to a complete, matching blob"
+    blobs = os.path.join(str(tmp_path), "blobs")
+    for folder in os.listdir(blobs):
+        if folder == ".staging":
+            continue
+        for name in os.listdir(os.path.join(blobs, folder)):
+            path = os.path.join(blobs, folder, name)
+            if name.startswith("x1") and repo.lookup(name) is None and os.path.getsize(path) > 1_000_000:
+                import joblib
+
+                joblib.load(path)  # an orphan blob (killed before its row) is still complete
+
+
+def _create_repo(root: str, queue) -> None:
+    try:
+        p.load_config(_config(root))
+        queue.put("ok")
+    except Exception as exc:
+        queue.put(repr(exc))
+
+
+def test_concurrent_first_opens_create_the_schema_once(tmp_path):
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_create_repo, args=(str(tmp_path), queue)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+    assert results == ["ok"] * 4
+
+
+def test_threads_share_a_repo(any_repo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    @p.provenance()
+    def square(x):
+        return x * x
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: square(i % 10), range(200)))
+    assert [int(r) for r in results] == [(i % 10) ** 2 for i in range(200)]
+    assert len({r.artifact.id for r in results}) == 10
