@@ -107,9 +107,7 @@ def test_processes_killed_mid_write_leave_a_consistent_repo(tmp_path):
         for name in os.listdir(os.path.join(blobs, folder)):
             path = os.path.join(blobs, folder, name)
             if name.startswith("x1") and repo.lookup(name) is None and os.path.getsize(path) > 1_000_000:
-                import joblib
-
-                joblib.load(path)  # an orphan blob (killed before its row) is still complete
+                assert np.load(path).size >= 300_000  # an orphan blob (killed before its row) is complete
 
 
 def _create_repo(root: str, queue) -> None:

@@ -295,7 +295,7 @@ def _plain_key(obj: Any) -> str:
     pickler, chunks = _local.plain
     try:
         pickler.dump(obj)
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        data = chunks.pop() if len(chunks) == 1 else b"".join(chunks)
     finally:
         chunks.clear()
     return ALGORITHM_ID + _hexdigest(data)
@@ -330,12 +330,18 @@ def hash(obj: Any) -> str:  # noqa: A001 - the documented public name
     """
     t = type(obj)
     if t is dict:  # fast path for the commonest argument: a flat dict of scalars
-        try:
-            items = sorted(obj.items())
-        except TypeError:
-            return hash_with_proxies(obj)[0]
-        if _SCALARS.issuperset(map(type, chain.from_iterable(items))):
-            return _plain_key((_DICT, items))
+        for v in obj.values():
+            if type(v) not in _SCALARS:
+                break
+        else:
+            for k in obj:
+                if type(k) not in _SCALARS:
+                    break
+            else:
+                try:
+                    return _plain_key((_DICT, sorted(obj.items())))
+                except TypeError:  # unorderable keys
+                    pass
     elif (t in _SCALARS and t is not bytes) or ((t is tuple or t is list) and _plain(obj)):
         return _plain_key(obj)
     return hash_with_proxies(obj)[0]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from .repos.sql.migrate import current_revision, upgrade
-from .repos.sql.schema import HEAD_REVISION
-
-__all__ = ["upgrade_db", "db_revision", "HEAD_REVISION"]
+__all__ = ["upgrade_db", "db_revision"]
 
 
 def upgrade_db(url: str) -> str:
     """Run the shipped Alembic migrations on the database at ``url``; returns the new revision."""
+    import sqlalchemy as sa
+
+    from .repos.sql.migrate import current_revision, upgrade
+    from .repos.sql.schema import HEAD_REVISION
+
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
@@ -23,6 +23,10 @@ def upgrade_db(url: str) -> str:
 
 def db_revision(url: str) -> str | None:
     """The schema revision stamped in the database at ``url`` (None if empty)."""
+    import sqlalchemy as sa
+
+    from .repos.sql.migrate import current_revision
+
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:

@@ -6,6 +6,8 @@ read the way it was written. ``dumps``/``loads`` work on bytes, for values small
 enough to live inline in the metadata row.
 
 Built in: ``joblib`` (the default; numpy-aware), ``cloudpickle`` (lambdas, closures),
+``npy`` (plain .npy files; chosen automatically for numeric numpy arrays: written at
+disk speed, memory-mappable with ``load_kwargs={'mmap_mode': 'r'}``),
 ``pd_df_parquet`` / ``pd_series_parquet`` (pandas via pyarrow, exact round-trip, index
 included; chosen automatically for DataFrame / Series) and ``json``.
 """
@@ -89,6 +91,8 @@ def get_serializer(name: str) -> Serializer:
     _ensure_builtins()
     if name.startswith("pd_"):
         _ensure_pandas()
+    elif name == "npy":
+        _ensure_numpy()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -105,9 +109,11 @@ def serializers() -> dict[str, Serializer]:
 def serializer_for(value: Any) -> str:
     """Name of the serializer registered for the value's type, else ``'joblib'``."""
     _ensure_builtins()
-    t = type(value)
-    if t.__module__.startswith("pandas"):
+    module = type(value).__module__
+    if module.startswith("pandas"):
         _ensure_pandas()
+    elif module == "numpy":
+        _ensure_numpy()
     for cls, name in _BY_CLASS:
         if isinstance(value, cls):
             return name
@@ -233,8 +239,27 @@ def _series_load(path: Any, **kwargs: Any) -> Any:
     return series
 
 
+def _npy_dump(value: Any, path: Any, **kwargs: Any) -> None:
+    import numpy as np
+
+    if value.dtype.hasobject:
+        raise SerializationError("npy stores numeric arrays only; object arrays need joblib", serializer="npy")
+    if isinstance(path, (str, os.PathLike)):  # np.save would append ".npy" to a path
+        with open(path, "wb") as fh:
+            np.save(fh, value, allow_pickle=False, **kwargs)
+    else:
+        np.save(path, value, allow_pickle=False, **kwargs)
+
+
+def _npy_load(path: Any, **kwargs: Any) -> Any:
+    import numpy as np
+
+    return np.load(path, allow_pickle=False, **kwargs)
+
+
 _builtins_done = False
 _pandas_done = False
+_numpy_done = False
 
 
 def _ensure_builtins() -> None:
@@ -250,6 +275,18 @@ def _ensure_builtins() -> None:
         if name not in _REGISTRY:
             dump, load, dumps, loads = ser
             register_serializer(name, dump, load, dumps=dumps, loads=loads)
+
+
+def _ensure_numpy() -> None:
+    """Register the ``npy`` serializer (plain .npy files) once numpy arrays show up."""
+    global _numpy_done
+    if _numpy_done:
+        return
+    _numpy_done = True
+    import numpy as np
+
+    if "npy" not in _REGISTRY:
+        register_serializer("npy", _npy_dump, _npy_load, "application/x-npy", [np.ndarray])
 
 
 def _ensure_pandas() -> None:
