@@ -7,7 +7,35 @@ import sys
 
 import provkit as p
 
-DOCUMENTED = ["provenance", "load_artifact", "load_proxy", "ensure_proxies", "hash", "is_proxy", "lazy_dict", "lazy_proxy_dict", "register_serializer", "load_config", "load_yaml_config", "from_config", "current_config", "get_repo_by_name", "set_default_repo", "get_default_repo", "using_repo", "set_run_info_fn", "get_use_cache", "set_use_cache", "get_check_mutations", "set_check_mutations", "get_read_only", "set_read_only", "ImpureFunctionError", "MutatedArtifactValueError", "archive_file"]
+DOCUMENTED = [
+    "provenance",
+    "load_artifact",
+    "load_proxy",
+    "ensure_proxies",
+    "hash",
+    "is_proxy",
+    "lazy_dict",
+    "lazy_proxy_dict",
+    "register_serializer",
+    "load_config",
+    "load_yaml_config",
+    "from_config",
+    "current_config",
+    "get_repo_by_name",
+    "set_default_repo",
+    "get_default_repo",
+    "using_repo",
+    "set_run_info_fn",
+    "get_use_cache",
+    "set_use_cache",
+    "get_check_mutations",
+    "set_check_mutations",
+    "get_read_only",
+    "set_read_only",
+    "ImpureFunctionError",
+    "MutatedArtifactValueError",
+    "archive_file",
+]
 
 
 def test_documented_names_are_exported():
