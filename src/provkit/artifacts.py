@@ -205,9 +205,10 @@ class ArtifactProxy(wrapt.ObjectProxy):
 
     def __new__(cls, value: Any, artifact: Artifact) -> ArtifactProxy:
         if cls is ArtifactProxy:  # special methods Python looks up on the type itself
-            if callable(value):
+            kind = type(value)
+            if hasattr(kind, "__call__"):  # noqa: B004 - what callable() checks, without the instance
                 cls = _CallableArtifactProxy
-            elif isinstance(value, os.PathLike):
+            elif hasattr(kind, "__fspath__"):
                 cls = _PathArtifactProxy
         return super().__new__(cls)
 

@@ -39,6 +39,7 @@ _hexdigest = xxhash.xxh3_128_hexdigest
 
 _SCALARS = frozenset({int, float, str, bytes, bool, type(None), complex})
 _SEQUENCES = frozenset({list, tuple})
+_PLAIN_KINDS = _SCALARS | _SEQUENCES
 _MAX_PLAIN_DEPTH = 32
 # Tags of rewritten containers: plain strings pickle fastest.
 _DICT, _SET, _FROZENSET = "\x00pk:dict", "\x00pk:set", "\x00pk:frozenset"
@@ -65,9 +66,12 @@ def _plain(seq: list | tuple) -> bool:
         kinds = set(map(type, level))
         if kinds <= _SCALARS:
             return True
-        if not kinds <= _SEQUENCES:
+        if kinds <= _SEQUENCES:
+            level = list(chain.from_iterable(level))
+        elif kinds <= _PLAIN_KINDS:
+            level = list(chain.from_iterable(x for x in level if type(x) is tuple or type(x) is list))
+        else:
             return False
-        level = list(chain.from_iterable(level))
     return False  # deeper (or cyclic): let the recursive path decide
 
 

@@ -158,7 +158,7 @@ class SqlRepo(Repository):
         a.composite = bool(composite)
         a._value_bytes = bytes(value_bytes) if value_bytes is not None else None
         a._inputs_bytes = bytes(inputs_bytes) if inputs_bytes is not None else None
-        a.load_kwargs = _json(load_kwargs) if load_kwargs is not None else None
+        a.load_kwargs = _json(load_kwargs) if load_kwargs not in (None, "null") else None
         # decoded on first read only: a cache hit needs none of these
         pending = {
             "inputs_json": (_json, inputs_json),
