@@ -205,10 +205,9 @@ class ArtifactProxy(wrapt.ObjectProxy):
 
     def __new__(cls, value: Any, artifact: Artifact) -> ArtifactProxy:
         if cls is ArtifactProxy:  # special methods Python looks up on the type itself
-            kind = type(value)
-            if hasattr(kind, "__call__"):  # noqa: B004 - what callable() checks, without the instance
+            if callable(value):
                 cls = _CallableArtifactProxy
-            elif hasattr(kind, "__fspath__"):
+            elif hasattr(type(value), "__fspath__"):
                 cls = _PathArtifactProxy
         return super().__new__(cls)
 
