@@ -52,7 +52,8 @@ def main() -> None:
     print(f"fn_module, fn_name = {(artifact.fn_module, artifact.fn_name)}")
     print(f"inputs             = {artifact.inputs}")
     print(f"value_id           = {artifact.value_id}")
-    print(f"run: user={artifact.run_info['user']} host={artifact.run_info['host']['nodename']} git={artifact.run_info['git']}")
+    run = artifact.run_info
+    print(f"run: user={run['user']} host={run['host']['nodename']} git={run['git']}")
 
     print("\n3. Loading by id (e.g. an id a colleague sent you)")
     print(f"load_artifact -> {p.load_artifact(artifact.id)!r}")

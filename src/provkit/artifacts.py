@@ -9,7 +9,6 @@ loaded from the default repository.
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
