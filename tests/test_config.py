@@ -98,9 +98,9 @@ def test_team_store_types_are_reserved(sqlite_config, kind):
         p.load_config(sqlite_config)
 
 
-def test_postgres_repo_type_is_reserved(sqlite_config):
-    sqlite_config["artifact_repos"]["local"]["type"] = "postgres"
-    with pytest.raises(p.ConfigError, match="'postgres' is reserved"):
+def test_chained_repo_type_is_reserved(sqlite_config):
+    sqlite_config["artifact_repos"]["local"]["type"] = "chained"
+    with pytest.raises(p.ConfigError, match="'chained' is reserved"):
         p.load_config(sqlite_config)
 
 

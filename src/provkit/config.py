@@ -101,8 +101,11 @@ def _build_repo(name: str, spec: Any, stores: dict[str, BlobStore]) -> Repositor
     names, required = _params(cls)
     _check_keys(spec, names | _REPO_FLAGS, required, where)
     options = {k: v for k, v in spec.items() if k != "type"}
+    has_store = "store" in options
     store_name = options.pop("store", None)
-    if store_name is not None:
+    if has_store and store_name is None:
+        options["store"] = None  # explicitly no blob store: values live inline
+    elif store_name is not None:
         if store_name not in stores:
             known = ", ".join(sorted(stores)) or "none"
             raise ConfigError(f"store {store_name!r} is not a configured blobstore (configured: {known})", path=where)

@@ -13,7 +13,7 @@ __all__ = ["Repository", "REPO_TYPES", "repo_class", "default_location"]
 REPO_TYPES: dict[str, str | None] = {
     "memory": "provkit.repos.memory:MemoryRepo",
     "sqlite": "provkit.repos.sql.repo:SqlRepo",
-    "postgres": None,
+    "postgres": "provkit.repos.sql.postgres:PostgresRepo",
     "chained": None,
 }
 

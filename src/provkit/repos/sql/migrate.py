@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from ...errors import SchemaVersionError
@@ -43,9 +45,17 @@ def upgrade(connection: sa.Connection, revision: str = "head") -> None:
     command.upgrade(_alembic_config(connection), revision)
 
 
-def ensure_schema(engine: sa.Engine, url_for_messages: str) -> None:
-    """Create the schema in an empty database; raise if it is at another revision."""
+def ensure_schema(
+    engine: sa.Engine, url_for_messages: str, lock: Callable[[sa.Connection], None] | None = None
+) -> None:
+    """Create the schema in an empty database; raise if it is at another revision.
+
+    ``lock`` runs first inside the transaction (e.g. a PostgreSQL advisory lock) so
+    concurrent first opens create the schema once.
+    """
     with engine.begin() as connection:
+        if lock is not None:
+            lock(connection)
         current = current_revision(connection)
         if current == HEAD_REVISION:
             return

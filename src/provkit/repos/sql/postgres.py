@@ -1,0 +1,116 @@
+"""The PostgreSQL repository: the SQL repository plus database/schema creation,
+connection pooling choices and an advisory lock around schema creation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ...blobstores.base import BlobStore
+from ...errors import ConfigError
+from .migrate import ensure_schema
+from .repo import SqlRepo
+
+# An arbitrary constant: the advisory lock id provkit takes while creating its schema.
+_SCHEMA_LOCK_ID = 0x70726F76  # "prov"
+
+
+def _psycopg_url(db: str) -> sa.URL:
+    url = sa.engine.make_url(db)
+    if url.get_backend_name() != "postgresql":
+        raise ConfigError(
+            f"a postgres repo needs a postgresql:// URL, got {url.render_as_string(hide_password=True)!r}"
+        )
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _quote_ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ConfigError(f"schema and database names may hold letters, digits and '_' only, got {name!r}")
+    return '"' + name + '"'
+
+
+def create_database(url: sa.URL) -> bool:
+    """Create the database named in ``url`` if it is missing; True if it was created."""
+    name = url.database
+    if not name:
+        raise ConfigError("the postgres URL names no database")
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if exists:
+                return False
+            try:
+                conn.execute(sa.text(f"CREATE DATABASE {_quote_ident(name)}"))
+            except sa.exc.ProgrammingError as exc:  # created by a concurrent opener
+                if "already exists" not in str(exc):
+                    raise
+                return False
+            return True
+    finally:
+        admin.dispose()
+
+
+class PostgresRepo(SqlRepo):
+    """Artifacts in PostgreSQL (JSONB columns, indexes for ids, value ids, names, lineage)."""
+
+    type_name = "postgres"
+
+    def __init__(
+        self,
+        db: str,
+        store: BlobStore | None,
+        *,
+        create_db: bool = False,
+        schema: str | None = None,
+        persistent_connections: bool = True,
+        read_through_write: bool = True,
+        engine_options: dict | None = None,
+        **options: Any,
+    ) -> None:
+        url = _psycopg_url(db)
+        self.schema = schema
+        self.persistent_connections = bool(persistent_connections)
+        self.read_through_write = bool(read_through_write)
+        if create_db:
+            create_database(url)
+        engine_options = dict(engine_options or {})
+        if not persistent_connections:
+            engine_options.setdefault("poolclass", sa.NullPool)
+        if schema:
+            _quote_ident(schema)
+            connect_args = dict(engine_options.get("connect_args", {}))
+            connect_args["options"] = f"-csearch_path={schema}"
+            engine_options["connect_args"] = connect_args
+        super().__init__(url.render_as_string(hide_password=False), store, engine_options=engine_options, **options)
+
+    def _init_schema(self) -> None:
+        def lock(conn: sa.Connection) -> None:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
+            if self.schema:
+                conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(self.schema)}"))
+
+        ensure_schema(self._engine, self._safe_url(), lock)
+
+    def _raw(self) -> Any:
+        if self.persistent_connections:
+            return super()._raw()
+        return _OneShot(self._engine.raw_connection())
+
+
+class _OneShot:
+    """A DBAPI connection returned to the (null) pool right after the lookup."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def cursor(self) -> Any:
+        return self._conn.cursor()
+
+    def rollback(self) -> None:
+        self._conn.rollback()
+        self._conn.close()
