@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything provkit's demo, tests and benchmarks need on a fresh Debian machine:
-# system packages (graphviz's `dot`), provkit with all extras, and xxhash + numpy in any
+# system packages (graphviz's `dot`, PostgreSQL, sshd), provkit with all extras, and xxhash + numpy in any
 # other Python 3.10-3.13 found, so the golden-hash tests can check every version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,9 @@ if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 need_apt=()
 command -v dot >/dev/null || need_apt+=(graphviz)
 command -v git >/dev/null || need_apt+=(git)
+# real servers for the team-storage tests: PostgreSQL and an sshd for SFTP
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null

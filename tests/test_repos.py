@@ -90,7 +90,8 @@ class TestPostgresRepo(RepositoryConformance):
             ).all()
             kinds = conn.execute(
                 sa.text(
-                    "select data_type from information_schema.columns where table_name='artifacts' and column_name='inputs_json'"
+                    "select data_type from information_schema.columns"
+                    " where table_name='artifacts' and column_name='inputs_json'"
                 )
             ).scalar()
         assert [r[0] for r in rows] == [1, 4]
