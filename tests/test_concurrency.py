@@ -26,9 +26,9 @@ def _config(root: str) -> dict:
     }
 
 
-def _worker(root: str, start_at: float, queue) -> None:
+def _worker(config: dict, start_at: float, queue) -> None:
     try:
-        p.load_config(_config(root))
+        p.load_config(config)
 
         @p.provenance(name="shared.compute")
         def compute(n):
@@ -43,11 +43,11 @@ def _worker(root: str, start_at: float, queue) -> None:
         queue.put(("error", repr(exc), ""))
 
 
-def test_concurrent_writers_of_one_artifact_end_with_one_row(tmp_path):
+def _run_concurrent_writers(config: dict, n: int = 6) -> list:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     start_at = time.time() + 3
-    procs = [ctx.Process(target=_worker, args=(str(tmp_path), start_at, queue)) for _ in range(6)]
+    procs = [ctx.Process(target=_worker, args=(config, start_at, queue)) for _ in range(n)]
     for proc in procs:
         proc.start()
     results = [queue.get(timeout=120) for _ in procs]
@@ -55,6 +55,11 @@ def test_concurrent_writers_of_one_artifact_end_with_one_row(tmp_path):
         proc.join(timeout=60)
     assert all(r[0] == "ok" for r in results), results
     assert len({r[1] for r in results}) == 1 and len({r[2] for r in results}) == 1
+    return results
+
+
+def test_concurrent_writers_of_one_artifact_end_with_one_row(tmp_path):
+    results = _run_concurrent_writers(_config(str(tmp_path)))
     engine = sa.create_engine(f"sqlite:///{tmp_path}/db.sqlite")
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from artifacts")).scalar() == 1
@@ -62,6 +67,21 @@ def test_concurrent_writers_of_one_artifact_end_with_one_row(tmp_path):
     p.load_config(_config(str(tmp_path)))
     art = p.load_artifact(results[0][1])
     assert (art.value == np.arange(200_000) * 2).all()
+
+
+def test_concurrent_writers_on_postgres(tmp_path, postgres_url):
+    config = {
+        "blobstores": {"disk": {"type": "disk", "cachedir": str(tmp_path / "blobs")}},
+        "artifact_repos": {"team": {"type": "postgres", "db": postgres_url, "store": "disk"}},
+    }
+    results = _run_concurrent_writers(config)
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from artifacts")).scalar() == 1
+        assert conn.execute(sa.text("select count(*) from runs")).scalar() == 6
+    engine.dispose()
+    p.load_config(config)
+    assert (p.load_artifact(results[0][1]).value == np.arange(200_000) * 2).all()
 
 
 _KILLED_WRITER = textwrap.dedent(
@@ -141,3 +161,35 @@ def test_threads_share_a_repo(any_repo):
         results = list(pool.map(lambda i: square(i % 10), range(200)))
     assert [int(r) for r in results] == [(i % 10) ** 2 for i in range(200)]
     assert len({r.artifact.id for r in results}) == 10
+
+
+def _fork_and_use(repo) -> None:
+    @p.provenance(repo=repo)
+    def f(a):
+        return a * 3
+
+    parent_value = f(1)  # opens this process's connections
+    pid = os.fork()
+    if pid == 0:  # child: must get its own connections, not the parent's
+        code = 0
+        try:
+            assert f(2) == 6 and f(1).artifact.id == parent_value.artifact.id
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert f(2) == 6 and repo.lookup(f(2).artifact.id) is not None
+    assert f(3) == 9
+
+
+def test_fork_gets_fresh_connections_sqlite(tmp_path):
+    p.load_config(_config(str(tmp_path)))
+    _fork_and_use(p.get_default_repo())
+
+
+def test_fork_gets_fresh_connections_postgres(tmp_path, postgres_url):
+    from provkit.blobstores.disk import DiskStore
+    from provkit.repos.sql.postgres import PostgresRepo
+
+    _fork_and_use(PostgresRepo(postgres_url, DiskStore(tmp_path / "b")))
