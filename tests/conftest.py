@@ -80,3 +80,41 @@ def postgres_url(postgres_server, request):
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return base.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server (SeaweedFS) for the session."""
+    from servers import start_seaweedfs
+
+    server = start_seaweedfs()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server):
+    """A fresh bucket; returns the S3 options for it."""
+    import time
+    import uuid
+
+    import s3fs
+
+    name = "b" + uuid.uuid4().hex[:12]
+    fs = s3fs.S3FileSystem(
+        key=s3_server.info["key"], secret=s3_server.info["secret"], endpoint_url=s3_server.info["endpoint_url"],
+        skip_instance_cache=True,
+    )  # fmt: skip
+    for attempt in range(60):  # the gateway answers before its filer is ready
+        try:
+            fs.mkdir(name)
+            break
+        except Exception:
+            if attempt == 59:
+                raise
+            time.sleep(0.5)
+    return {
+        "bucket": name,
+        "s3_config": {"key": s3_server.info["key"], "secret": s3_server.info["secret"]},
+        "endpoint_url": s3_server.info["endpoint_url"],
+    }

