@@ -118,3 +118,23 @@ def s3_bucket(s3_server):
         "s3_config": {"key": s3_server.info["key"], "secret": s3_server.info["secret"]},
         "endpoint_url": s3_server.info["endpoint_url"],
     }
+
+
+@pytest.fixture(scope="session")
+def sshd_server():
+    """A real sshd for the session (SFTP)."""
+    from servers import start_sshd
+
+    server = start_sshd()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_server():
+    """fake-gcs-server for the session."""
+    from servers import start_fake_gcs
+
+    server = start_fake_gcs()
+    yield server
+    server.stop()

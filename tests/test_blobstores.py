@@ -88,3 +88,46 @@ class TestS3StoreWithCache(BlobStoreConformance):
         assert store.cache.exists("x1cached")
         store.fs.rm(store._path("x1cached"))  # gone remotely: the cached copy still serves
         assert store.get_bytes("x1cached") == b"data"
+
+
+class TestSFTPStore(BlobStoreConformance):
+    """The suite against a real sshd (internal-sftp)."""
+
+    @pytest.fixture
+    def store(self, sshd_server, tmp_path):
+        from provkit.blobstores.remote import SFTPStore
+
+        return SFTPStore(str(tmp_path / "remote"), ssh_config=dict(sshd_server.info), delete=True)
+
+    def test_uploads_are_renamed_into_place(self, store, tmp_path):
+        store.put_bytes("x1renamed", b"x" * 1000)
+        folder = os.path.dirname(store._path("x1renamed"))
+        assert os.listdir(folder) == ["x1renamed"], "no temporary names left behind"
+
+    def test_bad_ssh_config_is_a_clear_error(self, sshd_server, tmp_path):
+        from provkit.blobstores.remote import SFTPStore
+        from provkit.errors import ConfigError
+
+        with pytest.raises(ConfigError, match="hostname"):
+            SFTPStore(str(tmp_path), ssh_config={"port": 22})
+        with pytest.raises(ConfigError, match="unknown ssh_config"):
+            SFTPStore(str(tmp_path), ssh_config={"hostname": "127.0.0.1", "pasword": "x"})
+
+
+class TestGSStore(BlobStoreConformance):
+    """The suite against fake-gcs-server."""
+
+    @pytest.fixture
+    def store(self, gcs_server):
+        import uuid
+
+        from provkit.blobstores.remote import GSStore
+
+        return GSStore(
+            "bucket-" + uuid.uuid4().hex[:10],
+            "blobs",
+            project="provkit-test",
+            gcs_config={"endpoint_url": gcs_server.info["endpoint_url"], "token": "anon"},
+            create_bucket=True,
+            delete=True,
+        )
