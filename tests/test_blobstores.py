@@ -131,3 +131,31 @@ class TestGSStore(BlobStoreConformance):
             create_bucket=True,
             delete=True,
         )
+
+
+class TestChainedStore(BlobStoreConformance):
+    @pytest.fixture
+    def store(self, tmp_path):
+        from provkit.blobstores.chained import ChainedStore
+
+        return ChainedStore([DiskStore(tmp_path / "near", delete=True), MemoryStore(delete=True)], delete=True)
+
+    def test_read_through_write_copies_back(self, store):
+        near, far = store.stores
+        far.put_bytes("x1far", b"remote")
+        assert not near.exists("x1far")
+        assert store.get_bytes("x1far") == b"remote"
+        assert near.get_bytes("x1far") == b"remote", "copied into the earlier store on the way back"
+
+    def test_without_read_through_write(self, store):
+        store.read_through_write = False
+        near, far = store.stores
+        far.put_bytes("x1only", b"v")
+        assert store.get_bytes("x1only") == b"v"
+        assert not near.exists("x1only")
+
+    def test_writes_go_to_every_writable_store(self, store):
+        near, far = store.stores
+        far.write = False
+        store.put_bytes("x1both", b"v")
+        assert near.exists("x1both") and not far.exists("x1both")

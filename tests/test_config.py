@@ -91,10 +91,30 @@ def test_bad_configs_fail_at_load_time_with_a_clear_error(sqlite_config, mutate,
         p.load_config(sqlite_config)
 
 
-@pytest.mark.parametrize("kind", ["s3", "sftp", "gs", "chained"])
-def test_team_store_types_are_reserved(sqlite_config, kind):
-    sqlite_config["blobstores"]["disk"] = {"type": kind}
-    with pytest.raises(p.ConfigError, match=f"blobstore type '{kind}' is reserved"):
+@pytest.mark.parametrize(
+    ("kind", "module", "extra", "spec"),
+    [
+        ("s3", "s3fs", "s3", {"basepath": "bucket/x"}),
+        ("sftp", "sshfs", "sftp", {"basepath": "/x", "ssh_config": {"hostname": "h"}}),
+        ("gs", "gcsfs", "gs", {"bucket": "b"}),
+    ],
+)
+def test_missing_optional_dependency_names_the_extra(sqlite_config, monkeypatch, kind, module, extra, spec):
+    import sys
+
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    sqlite_config["blobstores"]["disk"] = {"type": kind, **spec}
+    with pytest.raises(p.ConfigError, match=rf"pip install 'provkit\[{extra}\]'"):
+        p.load_config(sqlite_config)
+
+
+def test_chained_store_config_checks_names_and_cycles(sqlite_config):
+    sqlite_config["blobstores"]["both"] = {"type": "chained", "stores": ["disk", "nope"]}
+    with pytest.raises(p.ConfigError, match=r"blobstores.both: stores \['nope'\]"):
+        p.load_config(sqlite_config)
+    sqlite_config["blobstores"]["both"] = {"type": "chained", "stores": ["loop"]}
+    sqlite_config["blobstores"]["loop"] = {"type": "chained", "stores": ["both"]}
+    with pytest.raises(p.ConfigError, match="cycle"):
         p.load_config(sqlite_config)
 
 

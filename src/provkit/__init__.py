@@ -10,6 +10,7 @@ from .config import Config, from_config
 from .decorator import archive_file, ensure_proxies, provenance
 from .errors import (
     ArtifactNotFoundError,
+    BlobCorruptError,
     BlobExistsError,
     BlobMissingError,
     ConfigError,
@@ -54,6 +55,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "ArtifactProxy",
     "ArchivedFile",
+    "BlobCorruptError",
     "BlobExistsError",
     "BlobMissingError",
     "Config",

@@ -27,7 +27,7 @@ __all__ = ["Config", "from_config", "load_yaml", "embedded_config"]
 
 _TOP_LEVEL = {"blobstores", "artifact_repos", "default_repo", "use_cache", "check_mutations", "read_only"}
 _STORE_FLAGS = {"read", "write", "delete", "read_through_write", "on_duplicate_key"}
-_REPO_FLAGS = {"read", "write", "delete", "inline_max_bytes"}
+_REPO_FLAGS = {"read", "write", "delete", "inline_max_bytes", "verify"}
 
 
 class Config:
@@ -79,7 +79,29 @@ def _check_keys(spec: Mapping, allowed: set[str], required: set[str], where: str
         raise ConfigError(f"missing required key(s) {', '.join(map(repr, missing))}", path=where)
 
 
-def _build_store(name: str, spec: Any) -> BlobStore:
+def _build_stores(specs: Mapping) -> dict[str, BlobStore]:
+    """Build every blobstore; chained ones after the stores they name."""
+    stores: dict[str, BlobStore] = {}
+    pending = dict(specs)
+    while pending:
+        progress = False
+        for name, spec in list(pending.items()):
+            wanted = spec.get("stores", []) if isinstance(spec, Mapping) and spec.get("type") == "chained" else []
+            if not isinstance(wanted, list):
+                raise ConfigError("'stores' must be a list of blobstore names", path=f"blobstores.{name}")
+            unknown = [s for s in wanted if s not in specs]
+            if unknown:
+                raise ConfigError(f"stores {unknown} are not configured blobstores", path=f"blobstores.{name}")
+            if all(s in stores for s in wanted):
+                stores[name] = _build_store(name, spec, stores)
+                del pending[name]
+                progress = True
+        if not progress:
+            raise ConfigError(f"chained blobstores refer to each other in a cycle: {sorted(pending)}")
+    return stores
+
+
+def _build_store(name: str, spec: Any, built: dict[str, BlobStore]) -> BlobStore:
     where = f"blobstores.{name}"
     if not isinstance(spec, Mapping) or "type" not in spec:
         raise ConfigError("each blobstore needs a mapping with a 'type'", path=where)
@@ -87,6 +109,8 @@ def _build_store(name: str, spec: Any) -> BlobStore:
     names, required = _params(cls)
     _check_keys(spec, names | _STORE_FLAGS, required, where)
     options = {k: v for k, v in spec.items() if k != "type"}
+    if spec["type"] == "chained":
+        options["stores"] = [built[s] for s in options["stores"]]
     try:
         return cls(**options)
     except ConfigError as exc:
@@ -130,7 +154,7 @@ def from_config(config: Mapping) -> Config:
     repo_specs = raw.get("artifact_repos") or {}
     if not isinstance(store_specs, Mapping) or not isinstance(repo_specs, Mapping):
         raise ConfigError("'blobstores' and 'artifact_repos' must be mappings of name -> settings")
-    stores = {name: _build_store(name, spec) for name, spec in store_specs.items()}
+    stores = _build_stores(store_specs)
     repos = {name: _build_repo(name, spec, stores) for name, spec in repo_specs.items()}
     default = raw.get("default_repo")
     if default is None and len(repos) == 1:

@@ -18,6 +18,7 @@ from typing import Any
 from . import hashing, settings
 from .artifacts import Artifact, ArtifactProxy
 from .errors import (
+    BlobCorruptError,
     BlobMissingError,
     ConfigError,
     HashingError,
@@ -173,15 +174,16 @@ class TrackedFunction:
         repo = self.resolve_repo()
         use_cache = settings.get_use_cache() if self.use_cache is None else self.use_cache
         replace = not use_cache  # recomputing on purpose: the new result wins
+        repair = False
         if use_cache:
             artifact = repo.lookup(artifact_id)
             if artifact is not None:
                 try:
                     return self._hit(artifact)
-                except BlobMissingError:
-                    replace = True  # the value is gone from the store: recompute and store it again
+                except (BlobMissingError, BlobCorruptError):
+                    replace = repair = True  # no good copy of the value is left: recompute, store again
         return self._miss(repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs,
-                          karg_hashes, vararg_hashes, proxies, hash_duration, replace=replace)  # fmt: skip
+                          karg_hashes, vararg_hashes, proxies, hash_duration, replace=replace, repair=repair)  # fmt: skip
 
     def _hit(self, artifact: Artifact) -> Any:
         if artifact.composite:
@@ -190,7 +192,7 @@ class TrackedFunction:
 
     def _miss(self, repo: Repository, artifact_id: str, kargs: dict, varargs: tuple, recorded_kargs: dict,
               recorded_varargs: tuple, karg_hashes: dict, vararg_hashes: tuple, proxies: list,
-              hash_duration: float, *, replace: bool) -> Any:  # fmt: skip
+              hash_duration: float, *, replace: bool, repair: bool = False) -> Any:  # fmt: skip
         before = self._raw_hashes(kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes)
         computed_at = datetime.now(timezone.utc)
         t0 = _perf()
@@ -221,7 +223,7 @@ class TrackedFunction:
             return self._store_file(repo, artifact, value, stored_inputs, run_info, read_only)
         if self.returns_composite:
             return self._store_composite(repo, artifact, value, stored_inputs, run_info, read_only)
-        return self._store(repo, artifact, value, stored_inputs, run_info, read_only, replace=replace)
+        return self._store(repo, artifact, value, stored_inputs, run_info, read_only, replace=replace, repair=repair)
 
     def _raw_hashes(self, kargs: dict, varargs: tuple, recorded_kargs: dict, recorded_varargs: tuple,
                     karg_hashes: dict, vararg_hashes: tuple) -> dict[str, str]:  # fmt: skip
@@ -242,7 +244,7 @@ class TrackedFunction:
         return out
 
     def _store(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any, run_info: dict,
-               read_only: bool, *, replace: bool) -> ArtifactProxy:  # fmt: skip
+               read_only: bool, *, replace: bool, repair: bool = False) -> ArtifactProxy:  # fmt: skip
         if hashing.is_proxy(value):  # returning an input unchanged: same value, new artifact
             artifact.value_id = value.artifact.value_id
             value = value.__wrapped__
@@ -256,12 +258,12 @@ class TrackedFunction:
         if read_only:
             return ArtifactProxy(value, artifact)
         try:
-            repo.save(artifact, value, inputs=stored_inputs, run_info=run_info, replace=replace)
+            repo.save(artifact, value, inputs=stored_inputs, run_info=run_info, replace=replace, repair=repair)
         except SerializationError:
             if not auto or artifact.serializer == "joblib":
                 raise
             artifact.serializer = "joblib"  # e.g. a DataFrame parquet cannot hold: pickle it
-            repo.save(artifact, value, inputs=stored_inputs, run_info=run_info, replace=replace)
+            repo.save(artifact, value, inputs=stored_inputs, run_info=run_info, replace=replace, repair=repair)
         return ArtifactProxy(value, artifact)
 
     def _store_file(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any, run_info: dict,

@@ -10,6 +10,7 @@
     ├── InvalidKeyError             a blob key or path that is malformed or escapes its root
     ├── StoreError                  a blob store failure
     │   ├── BlobMissingError        no blob under that key
+    │   ├── BlobCorruptError        a blob's content no longer matches its value id
     │   ├── BlobExistsError         a write with on_duplicate_key='raise' met an existing key
     │   └── PermissionDeniedError   read/write/delete disabled on that store or repo
     └── RepoError                   a repository failure
@@ -96,6 +97,10 @@ class BlobMissingError(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])
+
+
+class BlobCorruptError(StoreError):
+    """A stored blob no longer holds the value its id names (every copy was checked)."""
 
 
 class BlobExistsError(StoreError):

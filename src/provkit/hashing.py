@@ -139,18 +139,29 @@ def _reduce_numpy(obj: Any) -> tuple | None:
 
 
 def _column(values: Any) -> tuple:
-    """A pandas column/index as (dtype name, numpy values)."""
+    """A pandas column/index as (dtype name, canonical values).
+
+    Datetimes, timedeltas and periods hash as their int64 ticks (tz objects differ
+    between equal values), categoricals as (categories, codes); the rest as numpy.
+    """
     import numpy as np
 
+    dtype = str(values.dtype)
+    asi8 = getattr(values, "asi8", None)
+    if asi8 is not None:
+        return (dtype, asi8)
+    codes = getattr(values, "codes", None)
+    if codes is not None and hasattr(values, "categories"):
+        return (dtype, ("categorical", _column(values.categories), np.asarray(codes)))
     arr = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
-    return (str(values.dtype), arr)
+    return (dtype, arr)
 
 
 def _reduce_pandas(obj: Any) -> tuple | None:
     import pandas as pd
 
     if isinstance(obj, pd.DataFrame):
-        cols = [_column(obj.iloc[:, i]) for i in range(obj.shape[1])]
+        cols = [_column(obj.iloc[:, i].array) for i in range(obj.shape[1])]
         return (_pandas, ("DataFrame", obj.index, obj.columns, cols))
     if isinstance(obj, pd.Series):
         return (_pandas, ("Series", obj.name, obj.index, _column(obj.array)))

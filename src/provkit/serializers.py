@@ -41,6 +41,8 @@ class Serializer:
     classes: tuple[type, ...] = ()
     dumps: Callable[..., bytes] | None = field(default=None, compare=False)
     loads: Callable[..., Any] | None = field(default=None, compare=False)
+    #: True when a read gives back a value with the same hash, so loads can be verified
+    exact: bool = False
 
     def to_bytes(self, value: Any, **kwargs: Any) -> bytes:
         """Serialize to bytes (through a temporary file when no in-memory writer exists)."""
@@ -69,17 +71,20 @@ def register_serializer(
     *,
     dumps: Callable[..., bytes] | None = None,
     loads: Callable[..., Any] | None = None,
+    exact: bool = False,
 ) -> Serializer:
     """Register a serializer; with ``classes`` it becomes the default for those types.
 
     ``dump(obj, path_or_file, **dump_kwargs)`` and ``load(path_or_file, **load_kwargs)``
     must accept a path or an open binary file. Registering a name again replaces it.
+    ``exact=True`` promises that reading gives back a value that hashes like the one
+    written; provkit then checks every blob it reads against its value id.
     """
     if not isinstance(name, str) or not name:
         raise SerializationError("a serializer needs a non-empty string name")
     if not callable(dump) or not callable(load):
         raise SerializationError(f"serializer {name!r}: dump and load must be callable", serializer=name)
-    ser = Serializer(name, dump, load, content_type, tuple(classes or ()), dumps, loads)
+    ser = Serializer(name, dump, load, content_type, tuple(classes or ()), dumps, loads, exact)
     _REGISTRY[name] = ser
     _BY_CLASS[:] = [(c, n) for c, n in _BY_CLASS if n != name]
     _BY_CLASS.extend((cls, name) for cls in ser.classes)
@@ -268,13 +273,13 @@ def _ensure_builtins() -> None:
         return
     _builtins_done = True
     for name, ser in {
-        "joblib": (_joblib_dump, _joblib_load, _pickle_dumps, _pickle_loads),
-        "cloudpickle": (_cloudpickle_dump, _pickle_load, _cloudpickle_dumps, _pickle_loads),
-        "json": (_json_dump, _json_load, None, None),
+        "joblib": (_joblib_dump, _joblib_load, _pickle_dumps, _pickle_loads, True),
+        "cloudpickle": (_cloudpickle_dump, _pickle_load, _cloudpickle_dumps, _pickle_loads, False),
+        "json": (_json_dump, _json_load, None, None, False),
     }.items():
         if name not in _REGISTRY:
-            dump, load, dumps, loads = ser
-            register_serializer(name, dump, load, dumps=dumps, loads=loads)
+            dump, load, dumps, loads, exact = ser
+            register_serializer(name, dump, load, dumps=dumps, loads=loads, exact=exact)
 
 
 def _ensure_numpy() -> None:
@@ -286,7 +291,7 @@ def _ensure_numpy() -> None:
     import numpy as np
 
     if "npy" not in _REGISTRY:
-        register_serializer("npy", _npy_dump, _npy_load, "application/x-npy", [np.ndarray])
+        register_serializer("npy", _npy_dump, _npy_load, "application/x-npy", [np.ndarray], exact=True)
 
 
 def _ensure_pandas() -> None:
@@ -298,6 +303,8 @@ def _ensure_pandas() -> None:
     import pandas as pd
 
     if "pd_df_parquet" not in _REGISTRY:
-        register_serializer("pd_df_parquet", _df_dump, _df_load, "application/parquet", [pd.DataFrame])
+        register_serializer("pd_df_parquet", _df_dump, _df_load, "application/parquet", [pd.DataFrame], exact=True)
     if "pd_series_parquet" not in _REGISTRY:
-        register_serializer("pd_series_parquet", _series_dump, _series_load, "application/parquet", [pd.Series])
+        register_serializer(
+            "pd_series_parquet", _series_dump, _series_load, "application/parquet", [pd.Series], exact=True
+        )

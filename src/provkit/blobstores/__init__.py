@@ -17,7 +17,7 @@ STORE_TYPES: dict[str, str | None] = {
     "s3": "provkit.blobstores.remote:S3Store",
     "sftp": "provkit.blobstores.remote:SFTPStore",
     "gs": "provkit.blobstores.remote:GSStore",
-    "chained": None,
+    "chained": "provkit.blobstores.chained:ChainedStore",
 }
 
 

@@ -82,25 +82,27 @@ class BlobStore(ABC):
         """True if a blob is stored under ``key`` (False if reading is disabled)."""
         return self.read and self._exists(check_key(key))
 
-    def _should_write(self, key: str) -> bool:
+    def _should_write(self, key: str, overwrite: bool = False) -> bool:
         self._check(self.write, "writing", key)
         check_key(key)
-        if self.on_duplicate_key == "overwrite" or not self._exists(key):
+        if overwrite or self.on_duplicate_key == "overwrite" or not self._exists(key):
             return True
         if self.on_duplicate_key == "raise":
             raise BlobExistsError(f"blob {key!r} already exists in {self!r}", key=key)
         return False
 
-    def put_bytes(self, key: str, data: bytes) -> bool:
-        """Store ``data``; returns False when an existing blob was kept (``skip``)."""
-        if not self._should_write(key):
+    def put_bytes(self, key: str, data: bytes, *, overwrite: bool = False) -> bool:
+        """Store ``data``; returns False when an existing blob was kept (``skip``).
+
+        ``overwrite`` replaces an existing blob whatever the policy (repairs)."""
+        if not self._should_write(key, overwrite):
             return False
         self._write_bytes(key, data)
         return True
 
-    def put_file(self, key: str, path: str | os.PathLike, *, move: bool = False) -> bool:
+    def put_file(self, key: str, path: str | os.PathLike, *, move: bool = False, overwrite: bool = False) -> bool:
         """Store a local file's content; with ``move`` the file may be consumed."""
-        if not self._should_write(key):
+        if not self._should_write(key, overwrite):
             if move:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
@@ -109,7 +111,7 @@ class BlobStore(ABC):
         return True
 
     @contextlib.contextmanager
-    def staged(self, key: str) -> Iterator[str]:
+    def staged(self, key: str, *, overwrite: bool = False) -> Iterator[str]:
         """A temporary local path to write; on a clean exit it becomes blob ``key``.
 
         If the block raises, nothing is stored and the temporary file is removed.
@@ -119,7 +121,7 @@ class BlobStore(ABC):
         path = self._staging_path()
         try:
             yield path
-            self.put_file(key, path, move=True)
+            self.put_file(key, path, move=True, overwrite=overwrite)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)

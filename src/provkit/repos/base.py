@@ -18,8 +18,17 @@ from typing import Any
 
 from ..artifacts import Artifact, ArtifactProxy, ArtifactRef
 from ..blobstores.base import BlobStore
-from ..errors import ArtifactNotFoundError, BlobMissingError, PermissionDeniedError, SerializationError
-from ..serializers import get_serializer
+from ..blobstores.chained import ChainedStore
+from ..errors import (
+    ArtifactNotFoundError,
+    BlobCorruptError,
+    BlobMissingError,
+    PermissionDeniedError,
+    SerializationError,
+)
+from ..files import file_value_id
+from ..hashing import hash as hash_value
+from ..serializers import Serializer, get_serializer
 
 #: Serialized values (and inputs) up to this size live in the metadata row itself.
 DEFAULT_INLINE_MAX_BYTES = 8192
@@ -54,6 +63,7 @@ class Repository(ABC):
         write: bool = True,
         delete: bool = False,
         inline_max_bytes: int = DEFAULT_INLINE_MAX_BYTES,
+        verify: bool = True,
         name: str | None = None,
     ) -> None:
         self.store = store
@@ -61,6 +71,7 @@ class Repository(ABC):
         self.write = bool(write)
         self.delete_enabled = bool(delete)
         self.inline_max_bytes = int(inline_max_bytes)
+        self.verify = bool(verify)
         self.name = name
         self._known_runs: set[str] = set()
         self._runs_lock = threading.Lock()
@@ -111,24 +122,54 @@ class Repository(ABC):
         return self._fetch_run(run_id)
 
     def load_value(self, artifact: Artifact) -> Any:
-        """Deserialize the artifact's value (inline bytes or the blob under value_id)."""
+        """Deserialize the artifact's value (inline bytes or the blob under value_id).
+
+        Values read back through an exact serializer are checked against their value
+        id; a corrupt copy in a chained store is skipped (and repaired from a good one).
+        """
         serializer = get_serializer(artifact.serializer)
         kwargs = artifact.load_kwargs or {}
         if artifact._value_bytes is not None:
             return serializer.from_bytes(artifact._value_bytes, **kwargs)
-        if self.store is None:
-            raise BlobMissingError(f"{self!r} has no blob store for value {artifact.value_id}", key=artifact.value_id)
-        try:
-            source = self.store.source(artifact.value_id)
-        except BlobMissingError as exc:
-            raise BlobMissingError(
-                f"value {artifact.value_id} of artifact {artifact.id} ({artifact.name}) is missing from {self.store!r}",
-                key=artifact.value_id,
-            ) from exc
-        value = serializer.load(source, **kwargs)
+        key = artifact.value_id
+        store = self.store
+        if store is None:
+            raise BlobMissingError(f"{self!r} has no blob store for value {key}", key=key)
+        chain = store if isinstance(store, ChainedStore) else None
+        candidates = list(chain.stores_with(key)) if chain is not None else [store]
+        corrupt: list[BlobStore] = []
+        for candidate in candidates:
+            try:
+                value = serializer.load(candidate.source(key), **kwargs)
+            except BlobMissingError:
+                continue
+            if not self._matches(value, artifact, serializer):
+                corrupt.append(candidate)
+                continue
+            if chain is not None:
+                chain.copy_back(key, candidate)
+                for bad in corrupt:
+                    chain.replace_bad_copy(key, bad, candidate)
+            return value
+        if corrupt:
+            raise BlobCorruptError(
+                f"value {key} of artifact {artifact.id} ({artifact.name}) is corrupt in {corrupt!r}: "
+                "its content no longer matches its value id",
+                key=key,
+            )
+        raise BlobMissingError(
+            f"value {key} of artifact {artifact.id} ({artifact.name}) is missing from {store!r}", key=key
+        )
+
+    def _matches(self, value: Any, artifact: Artifact, serializer: Serializer) -> bool:
+        """Whether a value read back is the one its value id names (when checkable)."""
         if serializer.name == "file":
+            ext = "." + artifact.value_id.rsplit(".", 1)[1] if "." in artifact.value_id else ""
             value._value_id = artifact.value_id
-        return value
+            return file_value_id(value.path) + ext == artifact.value_id
+        if not (self.verify and serializer.exact):
+            return True
+        return hash_value(value) == artifact.value_id
 
     def load_inputs(self, artifact: Artifact) -> dict:
         """The recorded inputs, artifacts among them as proxies from this repository."""
@@ -166,17 +207,19 @@ class Repository(ABC):
         run_info: dict | None = None,
         replace: bool = False,
         value_path: str | None = None,
+        repair: bool = False,
     ) -> Artifact:
         """Store value (blob first), then inputs, then the record in one transaction.
 
         ``value_path`` stores a file's bytes as the value instead of serializing
-        ``value`` (archived files). Returns the artifact attached to this repository.
+        ``value`` (archived files); ``repair`` rewrites a blob even if one exists (it
+        was found missing or corrupt). Returns the artifact attached to this repository.
         """
         self._require(self.write, "writing")
         if value_path is not None:
-            self._store_file(artifact, value_path)
+            self._store_file(artifact, value_path, repair)
         else:
-            self._store_value(artifact, value)
+            self._store_value(artifact, value, repair)
         if inputs is not None:
             payload = self._dump_inputs(inputs)
             if len(payload) <= self.inline_max_bytes or self.store is None:
@@ -196,22 +239,22 @@ class Repository(ABC):
         _InputsPickler(buf, self.store).dump(inputs)
         return buf.getvalue()
 
-    def _store_file(self, artifact: Artifact, path: str) -> None:
+    def _store_file(self, artifact: Artifact, path: str, repair: bool = False) -> None:
         if self.store is None:
             with open(path, "rb") as fh:
                 artifact._value_bytes = fh.read()
             return
-        if not self.store.exists(artifact.value_id):
-            self.store.put_file(artifact.value_id, path)
+        if repair or not self.store.exists(artifact.value_id):
+            self.store.put_file(artifact.value_id, path, overwrite=repair)
 
-    def _store_value(self, artifact: Artifact, value: Any) -> None:
+    def _store_value(self, artifact: Artifact, value: Any, repair: bool = False) -> None:
         serializer = get_serializer(artifact.serializer)
         kwargs = artifact.dump_kwargs or {}
         store = self.store
         try:
             if store is not None and _estimated_nbytes(value) > self.inline_max_bytes:
-                if not store.exists(artifact.value_id):
-                    with store.staged(artifact.value_id) as path:
+                if repair or not store.exists(artifact.value_id):
+                    with store.staged(artifact.value_id, overwrite=repair) as path:
                         serializer.dump(value, path, **kwargs)
                 return
             data = serializer.to_bytes(value, **kwargs)
@@ -225,8 +268,8 @@ class Repository(ABC):
             ) from exc
         if len(data) <= self.inline_max_bytes or store is None:
             artifact._value_bytes = data
-        elif not store.exists(artifact.value_id):
-            store.put_bytes(artifact.value_id, data)
+        elif repair or not store.exists(artifact.value_id):
+            store.put_bytes(artifact.value_id, data, overwrite=repair)
 
     def delete(self, artifact_id: str) -> None:
         """Delete the record; its value blob too unless another artifact shares it."""
@@ -261,8 +304,6 @@ class _InputsPickler(pickle.Pickler):
     def persistent_id(self, obj: Any) -> Any:
         if self._store is None or type(obj) in _SMALL_TYPES or _estimated_nbytes(obj) <= LARGE_INPUT_BYTES:
             return None
-        from ..hashing import hash as hash_value
-
         key = hash_value(obj)
         if not self._store.exists(key):
             with self._store.staged(key) as path:
