@@ -87,7 +87,7 @@ def _seed_config(tmp_path, sshd, postgres_url) -> dict:
                 "delete": True,
                 "create_db": True,
             },
-        },  # fmt: skip
+        },
         "default_repo": "experiment",
     }
 
@@ -155,7 +155,7 @@ def test_corrupt_only_copy_is_reported_and_recomputed(tmp_path, sqlite_config):
         fh.seek(-8, os.SEEK_END)
         fh.write(b"\x00" * 8)
     with pytest.raises(p.BlobCorruptError, match="no longer matches its value id"):
-        p.load_artifact(b.artifact.id).value
+        _ = p.load_artifact(b.artifact.id).value
     again = big(100_000)
     assert len(calls) == 2 and (again == np.arange(100_000)).all()
     assert (p.load_artifact(b.artifact.id).value == np.arange(100_000)).all(), "stored again, intact"

@@ -182,8 +182,10 @@ class TrackedFunction:
                     return self._hit(artifact)
                 except (BlobMissingError, BlobCorruptError):
                     replace = repair = True  # no good copy of the value is left: recompute, store again
-        return self._miss(repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs,
-                          karg_hashes, vararg_hashes, proxies, hash_duration, replace=replace, repair=repair)  # fmt: skip
+        return self._miss(
+            repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
+            proxies, hash_duration, replace=replace, repair=repair,
+        )  # fmt: skip
 
     def _hit(self, artifact: Artifact) -> Any:
         if artifact.composite:
