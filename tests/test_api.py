@@ -35,6 +35,7 @@ DOCUMENTED = [
     "ImpureFunctionError",
     "MutatedArtifactValueError",
     "archive_file",
+    "promote",
 ]
 
 

@@ -118,12 +118,6 @@ def test_chained_store_config_checks_names_and_cycles(sqlite_config):
         p.load_config(sqlite_config)
 
 
-def test_chained_repo_type_is_reserved(sqlite_config):
-    sqlite_config["artifact_repos"]["local"]["type"] = "chained"
-    with pytest.raises(p.ConfigError, match="'chained' is reserved"):
-        p.load_config(sqlite_config)
-
-
 def test_a_failed_load_keeps_the_previous_config(sqlite_config):
     p.load_config(sqlite_config)
     before = p.get_default_repo()

@@ -600,3 +600,35 @@ def test_function_returning_its_input_proxy(any_repo):
     m = make(1)
     i = identity(m)
     assert i == [1] and i.artifact.value_id == m.artifact.value_id and i.artifact.id != m.artifact.id
+
+
+def test_arithmetic_on_a_proxy_never_overwrites_its_array(any_repo):
+    """numpy reuses the buffer of a refcount-1 operand; a proxy must keep its value safe."""
+
+    @p.provenance()
+    def load(n):
+        return np.arange(n, dtype="float64")
+
+    @p.provenance()
+    def scale(x, k):
+        return x * k
+
+    raw = load(200_000)
+    doubled = scale(raw, 2)
+    assert raw[1] == 1.0 and doubled[1] == 2.0
+    tripled = raw * 3  # outside a decorated function too
+    assert raw[1] == 1.0 and tripled[1] == 3.0
+
+
+def test_mutating_a_proxy_argument_is_impure(any_repo):
+    @p.provenance()
+    def load(n):
+        return np.arange(n, dtype="float64")
+
+    @p.provenance()
+    def scale_in_place(x):
+        x *= 2
+        return 1
+
+    with pytest.raises(p.ImpureFunctionError, match=r"\(x\)"):
+        scale_in_place(load(1000))

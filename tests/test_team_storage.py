@@ -159,3 +159,71 @@ def test_corrupt_only_copy_is_reported_and_recomputed(tmp_path, sqlite_config):
     again = big(100_000)
     assert len(calls) == 2 and (again == np.arange(100_000)).all()
     assert (p.load_artifact(b.artifact.id).value == np.arange(100_000)).all(), "stored again, intact"
+
+
+def _pipeline():
+    @p.provenance()
+    def load(n):
+        return np.arange(n, dtype="float64")
+
+    @p.provenance()
+    def scale(x, k):
+        return x * k
+
+    @p.provenance()
+    def summary(x, y):
+        return {"sum": float(x.sum() + y.sum())}
+
+    raw = load(200_000)
+    return raw, scale(raw, 2), summary(raw, scale(raw, 3))
+
+
+def test_promote_copies_an_artifact_and_its_upstream(tmp_path, postgres_url, s3_bucket, sqlite_config):
+    config = _team_config(tmp_path, postgres_url, s3_bucket)
+    config["blobstores"].update(sqlite_config["blobstores"])
+    config["artifact_repos"].update(sqlite_config["artifact_repos"])
+    config["default_repo"] = "local"
+    p.load_config(config)
+    raw, scaled, result = _pipeline()
+    team = p.get_repo_by_name("team")
+    assert team.lookup(result.artifact.id) is None
+    promoted = p.promote(result, "team")
+    assert promoted.id == result.artifact.id and promoted.repo is team
+    for proxy in (raw, result):
+        assert team.lookup(proxy.artifact.id) is not None
+    assert team.lookup(scaled.artifact.id) is None, "not upstream of the result: left behind"
+    with p.using_repo("team"):
+        again = p.load_artifact(result.artifact.id)
+        assert again.value == {"sum": float(np.arange(200_000).sum() * 4)}
+        assert again.run_info["id"] == result.artifact.run_id
+        parent = again.inputs["kargs"]["x"]
+        assert parent.artifact.id == raw.artifact.id and (parent == np.arange(200_000)).all()
+    assert p.promote(result.artifact.id, team, from_repo="local").id == result.artifact.id, "idempotent"
+
+
+def test_chained_repo_reads_through_and_writes_everywhere(tmp_path, sqlite_config):
+    config = dict(sqlite_config)
+    config["blobstores"]["shared_disk"] = {"type": "disk", "cachedir": str(tmp_path / "shared")}
+    config["artifact_repos"]["shared"] = {
+        "type": "sqlite",
+        "db": f"sqlite:///{tmp_path}/shared.db",
+        "store": "shared_disk",
+    }
+    config["artifact_repos"]["both"] = {"type": "chained", "repos": ["local", "shared"]}
+    config["default_repo"] = "both"
+    p.load_config(config)
+    local, shared = p.get_repo_by_name("local"), p.get_repo_by_name("shared")
+
+    with p.using_repo("shared"):
+        raw, _, result = _pipeline()
+    assert local.lookup(result.artifact.id) is None
+    found = p.load_artifact(result.artifact.id)
+    assert found.value == result.__wrapped__
+    assert local.lookup(result.artifact.id) is not None and local.lookup(raw.artifact.id) is not None
+
+    @p.provenance()
+    def fresh(a):
+        return a + 1
+
+    r = fresh(1)
+    assert local.lookup(r.artifact.id) is not None and shared.lookup(r.artifact.id) is not None

@@ -30,6 +30,7 @@ from .files import ArchivedFile
 from .hashing import hash, is_proxy  # noqa: A004 - the documented name
 from .lazy import lazy_dict, lazy_proxy_dict
 from .migrations import upgrade_db
+from .repos.promote import promote
 from .runs import get_run_info_fn, set_run_info_fn
 from .serializers import register_serializer
 from .settings import (
@@ -89,6 +90,7 @@ __all__ = [
     "load_config",
     "load_proxy",
     "load_yaml_config",
+    "promote",
     "provenance",
     "register_serializer",
     "set_check_mutations",

@@ -184,6 +184,15 @@ class Artifact:
     def __provkit_hash__(self) -> str:
         return self.id
 
+    def __copy__(self) -> Artifact:
+        """A detached copy of the record (every stored field decoded)."""
+        new = Artifact.__new__(Artifact)
+        for name in Artifact.__slots__:
+            if name != "_pending":
+                setattr(new, name, getattr(self, name))
+        new._pending = {}
+        return new
+
     def __reduce__(self) -> tuple:
         return (load_artifact, (self.id,))
 
@@ -213,6 +222,10 @@ class ArtifactProxy(wrapt.ObjectProxy):
     def __init__(self, value: Any, artifact: Artifact) -> None:
         super().__init__(value)
         self._self_artifact = artifact
+        # A second reference to the value: numpy reuses the buffer of an operand whose
+        # refcount is 1 ("temporary elision"); through the C proxy that would make
+        # `proxy * 2` overwrite the proxy's own array.
+        self._self_value = value
 
     @property
     def artifact(self) -> Artifact:

@@ -117,7 +117,30 @@ def _build_store(name: str, spec: Any, built: dict[str, BlobStore]) -> BlobStore
         raise ConfigError(str(exc), path=where) from exc
 
 
-def _build_repo(name: str, spec: Any, stores: dict[str, BlobStore]) -> Repository:
+def _build_repos(specs: Mapping, stores: dict[str, BlobStore]) -> dict[str, Repository]:
+    """Build every repo; chained ones after the repos they name."""
+    repos: dict[str, Repository] = {}
+    pending = dict(specs)
+    while pending:
+        progress = False
+        for name, spec in list(pending.items()):
+            chained = isinstance(spec, Mapping) and spec.get("type") == "chained"
+            wanted = spec.get("repos", []) if chained else []
+            if not isinstance(wanted, list):
+                raise ConfigError("'repos' must be a list of artifact repo names", path=f"artifact_repos.{name}")
+            unknown = [r for r in wanted if r not in specs]
+            if unknown:
+                raise ConfigError(f"repos {unknown} are not configured artifact repos", path=f"artifact_repos.{name}")
+            if all(r in repos for r in wanted):
+                repos[name] = _build_repo(name, spec, stores, repos)
+                del pending[name]
+                progress = True
+        if not progress:
+            raise ConfigError(f"chained artifact repos refer to each other in a cycle: {sorted(pending)}")
+    return repos
+
+
+def _build_repo(name: str, spec: Any, stores: dict[str, BlobStore], built: dict[str, Repository]) -> Repository:
     where = f"artifact_repos.{name}"
     if not isinstance(spec, Mapping) or "type" not in spec:
         raise ConfigError("each artifact repo needs a mapping with a 'type'", path=where)
@@ -125,6 +148,8 @@ def _build_repo(name: str, spec: Any, stores: dict[str, BlobStore]) -> Repositor
     names, required = _params(cls)
     _check_keys(spec, names | _REPO_FLAGS, required, where)
     options = {k: v for k, v in spec.items() if k != "type"}
+    if spec["type"] == "chained":
+        options["repos"] = [built[r] for r in options["repos"]]
     has_store = "store" in options
     store_name = options.pop("store", None)
     if has_store and store_name is None:
@@ -155,7 +180,7 @@ def from_config(config: Mapping) -> Config:
     if not isinstance(store_specs, Mapping) or not isinstance(repo_specs, Mapping):
         raise ConfigError("'blobstores' and 'artifact_repos' must be mappings of name -> settings")
     stores = _build_stores(store_specs)
-    repos = {name: _build_repo(name, spec, stores) for name, spec in repo_specs.items()}
+    repos = _build_repos(repo_specs, stores)
     default = raw.get("default_repo")
     if default is None and len(repos) == 1:
         default = next(iter(repos))

@@ -195,12 +195,14 @@ class TrackedFunction:
     def _miss(self, repo: Repository, artifact_id: str, kargs: dict, varargs: tuple, recorded_kargs: dict,
               recorded_varargs: tuple, karg_hashes: dict, vararg_hashes: tuple, proxies: list,
               hash_duration: float, *, replace: bool, repair: bool = False) -> Any:  # fmt: skip
-        before = self._raw_hashes(kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes)
+        before = self._raw_hashes(
+            kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes, fresh=True
+        )
         computed_at = datetime.now(timezone.utc)
         t0 = _perf()
         value = self.binder.call(self.fn, kargs, varargs)
         compute_duration = _perf() - t0
-        after = self._raw_hashes(kargs, varargs, kargs, varargs, {}, ())
+        after = self._raw_hashes(kargs, varargs, kargs, varargs, {}, (), fresh=True)
         modified = tuple(k for k in before if before[k] != after.get(k))
         if modified:
             raise ImpureFunctionError(
@@ -228,21 +230,28 @@ class TrackedFunction:
         return self._store(repo, artifact, value, stored_inputs, run_info, read_only, replace=replace, repair=repair)
 
     def _raw_hashes(self, kargs: dict, varargs: tuple, recorded_kargs: dict, recorded_varargs: tuple,
-                    karg_hashes: dict, vararg_hashes: tuple) -> dict[str, str]:  # fmt: skip
-        """Hashes of the arguments as passed, reusing those already computed."""
+                    karg_hashes: dict, vararg_hashes: tuple, *, fresh: bool = False) -> dict[str, str]:  # fmt: skip
+        """Hashes of the arguments as passed, reusing those already computed.
+
+        ``fresh`` re-hashes what proxies wrap too (after the call, to catch a function
+        that mutated an artifact it was given)."""
+
+        def content(value: Any) -> str:
+            return hashing.hash(value.__wrapped__ if fresh and hashing.is_proxy(value) else value)
+
         out: dict[str, str] = {}
         for name, value in kargs.items():
             known = karg_hashes.get(name)
-            if known is not None and recorded_kargs.get(name) is value:
+            if known is not None and recorded_kargs.get(name) is value and not (fresh and hashing.is_proxy(value)):
                 out[name] = known
             else:
                 try:
-                    out[name] = hashing.hash(value)
+                    out[name] = content(value)
                 except HashingError:
                     continue  # removed/ignored inputs need not be hashable
         for i, value in enumerate(varargs):
             same = i < len(vararg_hashes) and i < len(recorded_varargs) and recorded_varargs[i] is value
-            out[f"*{i}"] = vararg_hashes[i] if same else hashing.hash(value)
+            out[f"*{i}"] = vararg_hashes[i] if same and not hashing.is_proxy(value) else content(value)
         return out
 
     def _store(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any, run_info: dict,

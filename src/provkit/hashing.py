@@ -328,6 +328,9 @@ def hash_with_proxies(obj: Any) -> tuple[str, list[Any]]:
         return obj.artifact.value_id, [obj]
     if t is bytes or t is bytearray or t is memoryview:
         return _hash_buffer(obj), _NO_PROXIES
+    hook = getattr(t, "__provkit_hash__", None)
+    if hook is not None and not isinstance(obj, type):  # objects that carry their own key
+        return hook(obj), _NO_PROXIES
     proxies: list[Any] = []
     try:
         return _hexkey(_canon(obj, proxies)), proxies

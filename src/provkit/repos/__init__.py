@@ -14,7 +14,7 @@ REPO_TYPES: dict[str, str | None] = {
     "memory": "provkit.repos.memory:MemoryRepo",
     "sqlite": "provkit.repos.sql.repo:SqlRepo",
     "postgres": "provkit.repos.sql.postgres:PostgresRepo",
-    "chained": None,
+    "chained": "provkit.repos.chained:ChainedRepo",
 }
 
 
