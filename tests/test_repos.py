@@ -45,10 +45,13 @@ class TestSqliteRepo(RepositoryConformance):
         SqlRepo(url, None)
         engine = sa.create_engine(url)
         with engine.begin() as conn:
-            assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0001"
+            assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0002"
             conn.execute(sa.text("update alembic_version set version_num = '9999'"))
         with pytest.raises(p.SchemaVersionError, match="newer than this provkit"):
             SqlRepo(url, None)
+
+    def test_older_schema_is_refused_until_upgraded(self, tmp_path):
+        _older_schema_is_refused_until_upgraded(f"sqlite:///{tmp_path / 'old.db'}", tmp_path)
 
     def test_head_revision_constant_matches_migrations(self):
         from provkit.repos.sql.migrate import head_revision
@@ -61,8 +64,8 @@ class TestSqliteRepo(RepositoryConformance):
 
         url = f"sqlite:///{tmp_path / 'u.db'}"
         assert db_revision(url) is None
-        assert p.upgrade_db(url) == "0001"
-        assert db_revision(url) == "0001"
+        assert p.upgrade_db(url) == "0002"
+        assert db_revision(url) == "0002"
         SqlRepo(url, None)  # opens cleanly at head
 
 
@@ -132,3 +135,36 @@ class TestPostgresRepo(RepositoryConformance):
         assert type(p.get_default_repo()).__name__ == "PostgresRepo"
         with pytest.raises(p.ConfigError, match="postgresql:// URL"):
             p.from_config({"artifact_repos": {"x": {"type": "postgres", "db": "sqlite:///x.db", "store": None}}})
+
+
+def _older_schema_is_refused_until_upgraded(url, tmp_path):
+    """A database left at revision 0001 (with data) is refused, then upgraded in place."""
+    from provkit.repos.sql.migrate import upgrade
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        upgrade(conn, "0001")
+        conn.execute(
+            sa.text(
+                "insert into artifacts (id, value_id, name, version, composite, added_at, input_artifact_ids,"
+                " inputs_json, serializer, custom_fields, value_bytes) values ('x1old', 'x1v', 'old.f', 0, false,"
+                " '2020-01-01 00:00:00', '[]', '{}', 'joblib', '{}', :v)"
+            ),
+            {"v": __import__("pickle").dumps(42)},
+        )
+    engine.dispose()
+    with pytest.raises(p.SchemaVersionError, match=r"revision 0001, this provkit needs 0002: run `provkit db upgrade`"):
+        SqlRepo(url, None) if url.startswith("sqlite") else _pg(url)
+    assert p.upgrade_db(url) == "0002"
+    repo = SqlRepo(url, None) if url.startswith("sqlite") else _pg(url)
+    assert repo.load_value(repo.get_artifact("x1old")) == 42, "data survives the upgrade"
+
+
+def _pg(url):
+    from provkit.repos.sql.postgres import PostgresRepo
+
+    return PostgresRepo(url, None)
+
+
+def test_older_postgres_schema_is_refused_until_upgraded(postgres_url, tmp_path):
+    _older_schema_is_refused_until_upgraded(postgres_url, tmp_path)

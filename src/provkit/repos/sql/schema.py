@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 #: The Alembic revision this version of provkit reads and writes.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 UTCDateTime = sa.DateTime(timezone=True)
@@ -22,7 +22,7 @@ runs = sa.Table(
     "runs",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
     sa.Column("info", JSONType, nullable=False),
 )
 
@@ -35,12 +35,12 @@ artifacts = sa.Table(
     sa.Column("name", sa.String(512), nullable=False, index=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("fn_module", sa.String(512)),
-    sa.Column("fn_name", sa.String(512)),
+    sa.Column("fn_name", sa.String(512), index=True),
     sa.Column("composite", sa.Boolean, nullable=False),
     sa.Column("value_id_duration", sa.Float),
     sa.Column("compute_duration", sa.Float),
     sa.Column("hash_duration", sa.Float),
-    sa.Column("computed_at", UTCDateTime),
+    sa.Column("computed_at", UTCDateTime, index=True),
     sa.Column("added_at", UTCDateTime, nullable=False),
     sa.Column("input_artifact_ids", JSONType, nullable=False),
     sa.Column("inputs_json", JSONType, nullable=False),
