@@ -61,7 +61,8 @@ def _pg_bindir() -> str:
     return os.path.dirname(found[-1])
 
 
-def start_postgres() -> Server:
+def start_postgres(durable: bool = False) -> Server:
+    """A PostgreSQL server; ``durable=False`` (tests) turns fsync off for speed."""
     bindir = _pg_bindir()
     root = tempfile.mkdtemp(prefix="provkit-pg-")
     os.chmod(root, 0o755)
@@ -75,12 +76,14 @@ def start_postgres() -> Server:
         os.chown(sockets, pw.pw_uid, pw.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     subprocess.run(
-        [*prefix, f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
+        [*prefix, f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", *([] if durable else ["--no-sync"])],
         check=True,
         capture_output=True,
     )
     port = free_port()
-    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off"
     subprocess.run(
         [*prefix, f"{bindir}/pg_ctl", "-D", data, "-o", options, "-w", "-l", os.path.join(root, "log"), "start"],
         check=True,

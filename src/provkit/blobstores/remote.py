@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from ..errors import ConfigError, StoreError
-from .base import BlobStore
+from .base import BlobStore, check_key
 from .disk import DiskStore, _fanout
 
 _NOT_FOUND = (FileNotFoundError,)
@@ -105,6 +105,16 @@ class FsspecStore(BlobStore):
         if not self.cache._exists(key):
             self._download(key)
         return self.cache._source(key)
+
+    def get_bytes(self, key: str) -> bytes:
+        """One GET for the whole blob when there is no cache (no ranged reads)."""
+        if self.cache is not None:
+            return super().get_bytes(key)
+        self._check(self.read, "reading", key)
+        try:
+            return self.fs.cat_file(self._path(check_key(key)))
+        except _NOT_FOUND:
+            raise self.missing(key) from None
 
     def _download(self, key: str) -> None:
         assert self.cache is not None
