@@ -41,23 +41,23 @@ def main() -> None:
         for i in range(6):
             key = f"x1bench{i}"
 
-            def plain_put() -> None:
+            def plain_put(key: str = key) -> None:
                 t0 = time.perf_counter()
                 fs.pipe_file(f"{bucket}/plain/{key}", data)
                 pipe_t.append(time.perf_counter() - t0)
 
-            def our_put() -> None:
+            def our_put(key: str = key) -> None:
                 t0 = time.perf_counter()
                 store.put_bytes(key, data)
                 put_t.append(time.perf_counter() - t0)
 
-            def plain_get() -> bytes:
+            def plain_get(key: str = key) -> bytes:
                 t0 = time.perf_counter()
                 out = fs.cat_file(f"{bucket}/plain/{key}")
                 cat_t.append(time.perf_counter() - t0)
                 return out
 
-            def our_get() -> bytes:
+            def our_get(key: str = key) -> bytes:
                 t0 = time.perf_counter()
                 out = store.get_bytes(key)
                 get_t.append(time.perf_counter() - t0)
