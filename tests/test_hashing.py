@@ -225,3 +225,48 @@ def test_equal_values_have_equal_keys(value):
 @given(st.dictionaries(st.text(), st.integers(), min_size=2))
 def test_dict_insertion_order_never_matters(d):
     assert p.hash(d) == p.hash(dict(reversed(list(d.items()))))
+
+
+_flat_values = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+    | st.binary(max_size=8)
+)
+
+
+def _python_flat_key(d: dict) -> str:
+    """The pure-Python path for a flat dict, bypassing the C accelerator."""
+    from provkit.hashing import _DICT, _hexkey
+
+    return _hexkey((_DICT, sorted(d.items())))
+
+
+def test_c_accelerator_is_built():
+    from provkit import hashing
+
+    assert hashing._flat_dict_stream is not None, "provkit._speedups did not build (is a C compiler installed?)"
+
+
+@given(st.dictionaries(st.text(), _flat_values, max_size=30))
+def test_c_accelerator_writes_the_python_bytes(d):
+    assert p.hash(d) == _python_flat_key(d)
+
+
+@pytest.mark.parametrize(
+    "d",
+    [
+        {},
+        {"only": 1},
+        {"big": 2**31 - 1, "small": -(2**31), "over": 2**31, "under": -(2**31) - 1, "huge": 10**30},
+        {"k" * 300: "v" * 70000},  # beyond one pickle frame
+        {f"key{i:05d}": i for i in range(2500)},  # several APPENDS batches
+        {"nan": float("nan"), "neg0": -0.0, "inf": float("-inf")},
+        {"surrogate\ud800": "\udfff"},
+        {"t": True, "f": False, "n": None, "i1": 255, "i2": 256, "i3": 65535, "i4": 65536, "neg": -1},
+    ],
+)
+def test_c_accelerator_edge_cases(d):
+    assert p.hash(d) == _python_flat_key(d)

@@ -34,6 +34,11 @@ __all__ = ["ALGORITHM_ID", "hash", "hash_bytes", "hash_with_proxies", "is_proxy"
 #: Names the hash function and the canonical form; every key starts with it.
 ALGORITHM_ID = "x1"
 
+try:  # optional C accelerator: the same bytes as the Python path, for flat dicts
+    from ._speedups import flat_dict_stream as _flat_dict_stream
+except ImportError:  # pragma: no cover - no compiler at install time
+    _flat_dict_stream = None
+
 _digest = xxhash.xxh3_128_digest
 _hexdigest = xxhash.xxh3_128_hexdigest
 
@@ -348,6 +353,10 @@ def hash(obj: Any) -> str:  # noqa: A001 - the documented public name
     """
     t = type(obj)
     if t is dict:  # fast path for the commonest argument: a flat dict of scalars
+        if _flat_dict_stream is not None:
+            data = _flat_dict_stream(obj, _DICT)
+            if data is not None:
+                return ALGORITHM_ID + _hexdigest(data)
         for v in obj.values():
             if type(v) not in _SCALARS:
                 break
