@@ -218,3 +218,27 @@ class RepositoryConformance:
         assert add(1, 2) == 3 and add(1, 2) == 3
         assert calls == [(1, 2)]
         assert repo.get_artifact(add(1, 2).artifact.id).inputs_json["a"] == 1
+
+    def test_sets_are_stored_and_found_newest_first(self, repo):
+        from provkit.sets import ArtifactSet
+
+        first = ArtifactSet.make(["x1a", "x1b"], "production")
+        repo.save_set(first)
+        repo.save_set(first)  # idempotent
+        got = repo.get_set(first.id)
+        assert got.artifact_ids == frozenset({"x1a", "x1b"}) and got.labels == {"name": "production"}
+        assert got.created_at is not None and got.created_at.tzinfo is not None
+        import time
+
+        time.sleep(0.01)
+        second = ArtifactSet.make(["x1c"], "production")
+        repo.save_set(second)
+        repo.save_set(ArtifactSet.make(["x1d"], {"name": "production", "env": "eu"}))
+        assert repo.latest_set({"name": "production"}).id == second.id
+        assert repo.latest_set({"name": "production", "env": "eu"}).artifact_ids == {"x1d"}
+        repo.save_set(ArtifactSet.make(["x1e"], {"team": "ml"}))
+        assert repo.latest_set({"team": "ml"}).artifact_ids == {"x1e"}
+        with pytest.raises(p.SetNotFoundError):
+            repo.latest_set({"name": "nope"})
+        with pytest.raises(p.SetNotFoundError):
+            repo.get_set("x1nope")

@@ -36,6 +36,12 @@ DOCUMENTED = [
     "MutatedArtifactValueError",
     "archive_file",
     "promote",
+    "capture_set",
+    "provenance_set",
+    "create_set",
+    "load_set_by_id",
+    "load_set_by_name",
+    "load_set_by_labels",
 ]
 
 

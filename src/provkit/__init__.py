@@ -24,6 +24,7 @@ from .errors import (
     RepoError,
     SchemaVersionError,
     SerializationError,
+    SetNotFoundError,
     StoreError,
 )
 from .files import ArchivedFile
@@ -33,6 +34,15 @@ from .migrations import upgrade_db
 from .repos.promote import promote
 from .runs import get_run_info_fn, set_run_info_fn
 from .serializers import register_serializer
+from .sets import (
+    ArtifactSet,
+    capture_set,
+    create_set,
+    load_set_by_id,
+    load_set_by_labels,
+    load_set_by_name,
+    provenance_set,
+)
 from .settings import (
     current_config,
     get_check_mutations,
@@ -55,6 +65,7 @@ __all__ = [
     "Artifact",
     "ArtifactNotFoundError",
     "ArtifactProxy",
+    "ArtifactSet",
     "ArchivedFile",
     "BlobCorruptError",
     "BlobExistsError",
@@ -71,8 +82,11 @@ __all__ = [
     "RepoError",
     "SchemaVersionError",
     "SerializationError",
+    "SetNotFoundError",
     "StoreError",
     "archive_file",
+    "capture_set",
+    "create_set",
     "current_config",
     "ensure_proxies",
     "from_config",
@@ -89,9 +103,13 @@ __all__ = [
     "load_artifact",
     "load_config",
     "load_proxy",
+    "load_set_by_id",
+    "load_set_by_labels",
+    "load_set_by_name",
     "load_yaml_config",
     "promote",
     "provenance",
+    "provenance_set",
     "register_serializer",
     "set_check_mutations",
     "set_default_repo",

@@ -33,6 +33,8 @@ from .lazy import LazyDict
 from .repos.base import Repository
 from .runs import current_run_info
 from .serializers import get_serializer, serializer_for
+from .sets import _local as _capture_state
+from .sets import note_artifact
 
 __all__ = ["provenance", "ensure_proxies", "archive_file", "TrackedFunction"]
 
@@ -369,7 +371,10 @@ def provenance(
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return tracked(args, kwargs)
+            result = tracked(args, kwargs)
+            if getattr(_capture_state, "stack", None):  # inside capture_set: join the set
+                note_artifact(result.artifact.id)
+            return result
 
         wrapper._provkit = tracked  # type: ignore[attr-defined]
         return wrapper
@@ -396,6 +401,7 @@ def archive_file(
     if existing is not None:
         if delete_original:
             os.remove(path)
+        note_artifact(existing.id)
         return existing.proxy()
     run_info = current_run_info()
     inputs = {"kargs": {"filehash": value_id, "name": artifact_name}, "varargs": ()}
@@ -405,7 +411,9 @@ def archive_file(
         custom_fields=dict(custom_fields or {}), computed_at=datetime.now(timezone.utc), repo=repo,
     )  # fmt: skip
     artifact._inputs = inputs
-    return _archive(repo, artifact, path, inputs, run_info, settings.get_read_only(), preserve_ext, delete_original)
+    proxy = _archive(repo, artifact, path, inputs, run_info, settings.get_read_only(), preserve_ext, delete_original)
+    note_artifact(proxy.artifact.id)
+    return proxy
 
 
 def ensure_proxies(*parameters: str) -> Callable[[Callable], Callable]:

@@ -15,6 +15,7 @@
     │   └── PermissionDeniedError   read/write/delete disabled on that store or repo
     └── RepoError                   a repository failure
         ├── ArtifactNotFoundError   no artifact with that id
+        ├── SetNotFoundError        no artifact set with that id / name / labels
         └── SchemaVersionError      the database schema is older/newer than this code
 
 Each error keeps the object it failed on in an attribute (``key``, ``artifact_id``,
@@ -121,6 +122,13 @@ class ArtifactNotFoundError(RepoError, KeyError):
     def __init__(self, message: str, *, artifact_id: str | None = None) -> None:
         super().__init__(message)
         self.artifact_id = artifact_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class SetNotFoundError(RepoError, KeyError):
+    """No artifact set matches the id, name or labels."""
 
     def __str__(self) -> str:
         return str(self.args[0])

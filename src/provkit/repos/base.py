@@ -25,10 +25,12 @@ from ..errors import (
     BlobMissingError,
     PermissionDeniedError,
     SerializationError,
+    SetNotFoundError,
 )
 from ..files import file_value_id
 from ..hashing import hash as hash_value
 from ..serializers import Serializer, get_serializer
+from ..sets import ArtifactSet
 
 #: Serialized values (and inputs) up to this size live in the metadata row itself.
 DEFAULT_INLINE_MAX_BYTES = 8192
@@ -98,6 +100,36 @@ class Repository(ABC):
 
     @abstractmethod
     def _value_id_in_use(self, value_id: str) -> bool: ...
+
+    @abstractmethod
+    def _insert_set(self, artifact_set: ArtifactSet) -> None:
+        """Store a set (ignore it if the same id exists)."""
+
+    @abstractmethod
+    def _fetch_set(self, set_id: str) -> ArtifactSet | None: ...
+
+    @abstractmethod
+    def _sets_named(self, name: str | None) -> list[ArtifactSet]:
+        """Sets whose labels name is ``name`` (all sets for None), newest first."""
+
+    # ---- sets ---------------------------------------------------------------------
+    def save_set(self, artifact_set: ArtifactSet) -> None:
+        self._require(self.write, "writing")
+        self._insert_set(artifact_set)
+
+    def get_set(self, set_id: str) -> ArtifactSet:
+        found = self._fetch_set(set_id) if self.read else None
+        if found is None:
+            raise SetNotFoundError(f"no artifact set {set_id!r} in {self!r}")
+        return found
+
+    def latest_set(self, labels: dict) -> ArtifactSet:
+        """The newest set whose labels equal ``labels``."""
+        if self.read:
+            for candidate in self._sets_named(labels.get("name")):
+                if candidate.labels == labels:
+                    return candidate
+        raise SetNotFoundError(f"no artifact set labelled {labels!r} in {self!r}")
 
     # ---- reading ------------------------------------------------------------------
     def lookup(self, artifact_id: str) -> Artifact | None:

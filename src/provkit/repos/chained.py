@@ -11,6 +11,7 @@ from typing import Any
 
 from ..artifacts import Artifact
 from ..errors import ConfigError, PermissionDeniedError
+from ..sets import ArtifactSet
 from .base import Repository
 
 
@@ -96,6 +97,21 @@ class ChainedRepo(Repository):
 
     def _value_id_in_use(self, value_id: str) -> bool:
         return any(r._value_id_in_use(value_id) for r in self.repos)
+
+    def _insert_set(self, artifact_set: ArtifactSet) -> None:
+        for repo in self._writable():
+            repo.save_set(artifact_set)
+
+    def _fetch_set(self, set_id: str) -> ArtifactSet | None:
+        for repo in self._readable():
+            found = repo._fetch_set(set_id)
+            if found is not None:
+                return found
+        return None
+
+    def _sets_named(self, name: str | None) -> list[ArtifactSet]:
+        found = {s.id: s for repo in reversed(self._readable()) for s in repo._sets_named(name)}
+        return sorted(found.values(), key=lambda s: s.created_at, reverse=True)
 
     def __repr__(self) -> str:
         return f"<ChainedRepo {self.repos!r}>"

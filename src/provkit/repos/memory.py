@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from ..artifacts import Artifact
 from ..blobstores.memory import MemoryStore
+from ..sets import ArtifactSet
 from .base import Repository
 
 _FIELDS = ("_value_bytes", "_inputs_bytes")
@@ -24,6 +26,7 @@ class MemoryRepo(Repository):
         super().__init__(store if store is not None else MemoryStore(delete=True), **options)
         self._records: dict[str, tuple[dict, dict]] = {}
         self._runs: dict[str, dict] = {}
+        self._sets: dict[str, ArtifactSet] = {}
         self._lock = threading.Lock()
 
     def _fetch(self, artifact_id: str) -> Artifact | None:
@@ -64,3 +67,14 @@ class MemoryRepo(Repository):
 
     def _value_id_in_use(self, value_id: str) -> bool:
         return any(fields["value_id"] == value_id for fields, _ in self._records.values())
+
+    def _insert_set(self, artifact_set: ArtifactSet) -> None:
+        with self._lock:
+            self._sets.setdefault(artifact_set.id, replace(artifact_set, repo=self))
+
+    def _fetch_set(self, set_id: str) -> ArtifactSet | None:
+        return self._sets.get(set_id)
+
+    def _sets_named(self, name: str | None) -> list[ArtifactSet]:
+        found = [s for s in self._sets.values() if name is None or s.labels.get("name") == name]
+        return sorted(found, key=lambda s: s.created_at, reverse=True)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from ...artifacts import Artifact
 from ...blobstores.base import BlobStore
 from ...errors import ConfigError
+from ...sets import ArtifactSet
 from ..base import Repository
 from . import schema
 from .migrate import ensure_schema
@@ -192,6 +193,7 @@ class SqlRepo(Repository):
             "artifact_replace": self._insert_statement(schema.artifacts, replace=True),
             "edges": self._insert_statement(schema.artifact_inputs),
             "run": self._insert_statement(schema.runs),
+            "set": self._insert_statement(schema.artifact_sets),
         }
 
     def _insert(self, artifact: Artifact, *, replace: bool) -> bool:
@@ -232,6 +234,33 @@ class SqlRepo(Repository):
         with self._engine.connect() as conn:
             stmt = sa.select(schema.artifacts.c.id).where(schema.artifacts.c.value_id == value_id).limit(1)
             return conn.execute(stmt).first() is not None
+
+    def _insert_set(self, artifact_set: ArtifactSet) -> None:
+        row = {
+            "id": artifact_set.id,
+            "name": artifact_set.labels.get("name"),
+            "labels": artifact_set.labels,
+            "artifact_ids": sorted(artifact_set.artifact_ids),
+            "created_at": artifact_set.created_at or datetime.now(timezone.utc),
+        }
+        with self._engine.begin() as conn:
+            conn.execute(self._statements["set"], row)
+
+    def _set_from_row(self, row: Any) -> ArtifactSet:
+        return ArtifactSet(row.id, frozenset(_json(row.artifact_ids)), _json(row.labels), _utc(row.created_at), self)
+
+    def _fetch_set(self, set_id: str) -> ArtifactSet | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(schema.artifact_sets).where(schema.artifact_sets.c.id == set_id)).first()
+        return self._set_from_row(row) if row is not None else None
+
+    def _sets_named(self, name: str | None) -> list[ArtifactSet]:
+        table = schema.artifact_sets
+        stmt = sa.select(table).order_by(table.c.created_at.desc())
+        if name is not None:
+            stmt = stmt.where(table.c.name == name)
+        with self._engine.connect() as conn:
+            return [self._set_from_row(row) for row in conn.execute(stmt)]
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
