@@ -65,7 +65,7 @@ def test_nothing_is_stored_when_the_block_fails(pipeline_fns):
 
 
 def test_nested_captures_and_initial_set(pipeline_fns):
-    load_data, build_model, _ = pipeline_fns
+    load_data = pipeline_fns[0]
     seed = load_data("seed")
     with p.capture_set("outer", initial_set=[seed]) as outer:
         a = load_data("a")
