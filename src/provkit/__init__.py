@@ -31,8 +31,10 @@ from .files import ArchivedFile
 from .hashing import hash, is_proxy  # noqa: A004 - the documented name
 from .lazy import lazy_dict, lazy_proxy_dict
 from .migrations import upgrade_db
+from .query import QueryError
 from .repos.promote import promote
 from .runs import get_run_info_fn, set_run_info_fn
+from .search import find, find_artifacts
 from .serializers import register_serializer
 from .sets import (
     ArtifactSet,
@@ -78,6 +80,7 @@ __all__ = [
     "MutatedArtifactValueError",
     "NotProxyError",
     "PermissionDeniedError",
+    "QueryError",
     "ProvkitError",
     "RepoError",
     "SchemaVersionError",
@@ -89,6 +92,8 @@ __all__ = [
     "create_set",
     "current_config",
     "ensure_proxies",
+    "find",
+    "find_artifacts",
     "from_config",
     "get_check_mutations",
     "get_default_repo",

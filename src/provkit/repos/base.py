@@ -112,6 +112,22 @@ class Repository(ABC):
     def _sets_named(self, name: str | None) -> list[ArtifactSet]:
         """Sets whose labels name is ``name`` (all sets for None), newest first."""
 
+    # ---- queries ------------------------------------------------------------------
+    def find(self, query: dict, limit: int | None = None) -> Iterator[Artifact]:
+        """Artifacts matching a Mongo-style query, newest first (evaluated in Python here;
+        SQL repositories compile it)."""
+        from ..query import matches, validate
+        from ..search import ARTIFACT_FIELDS, artifact_document
+
+        validate(query, ARTIFACT_FIELDS)
+        _check_limit(limit)
+        if not self.read:
+            return iter(())
+        artifacts = [self.get_artifact(i) for i in self.artifact_ids()]
+        artifacts.sort(key=_newest_first)
+        found = [a for a in artifacts if matches(artifact_document(a), query, ARTIFACT_FIELDS)]
+        return iter(found if limit is None else found[:limit])
+
     # ---- sets ---------------------------------------------------------------------
     def save_set(self, artifact_set: ArtifactSet) -> None:
         self._require(self.write, "writing")
@@ -370,6 +386,19 @@ class _InputsUnpickler(pickle.Unpickler):
             return self._repo.proxy(artifact_id)
         except (ArtifactNotFoundError, BlobMissingError):
             return ArtifactRef(artifact_id)
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        from ..query import QueryError
+
+        raise QueryError(f"limit must be a non-negative int or None, got {limit!r}", part=limit)
+
+
+def _newest_first(artifact: Artifact) -> tuple:
+    """Sort key: newest computed_at first, undated last, then id for a stable order."""
+    when = artifact.computed_at
+    return (when is None, -when.timestamp() if when is not None else 0.0, artifact.id)
 
 
 def default_location() -> str:

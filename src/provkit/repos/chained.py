@@ -98,6 +98,16 @@ class ChainedRepo(Repository):
     def _value_id_in_use(self, value_id: str) -> bool:
         return any(r._value_id_in_use(value_id) for r in self.repos)
 
+    def find(self, query: dict, limit: int | None = None) -> Iterator[Artifact]:
+        from .base import _newest_first
+
+        found: dict[str, Artifact] = {}
+        for repo in self._readable():
+            for artifact in repo.find(query, limit):
+                found.setdefault(artifact.id, artifact)
+        ordered = sorted(found.values(), key=_newest_first)
+        return iter(ordered if limit is None else ordered[:limit])
+
     def _insert_set(self, artifact_set: ArtifactSet) -> None:
         for repo in self._writable():
             repo.save_set(artifact_set)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import threading
 import weakref
 from collections.abc import Iterator
@@ -59,7 +60,17 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
+def _regexp(pattern: str, value: Any) -> bool:
+    return isinstance(value, str) and _compiled(pattern).search(value) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function("REGEXP", 2, _regexp, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -234,6 +245,25 @@ class SqlRepo(Repository):
         with self._engine.connect() as conn:
             stmt = sa.select(schema.artifacts.c.id).where(schema.artifacts.c.value_id == value_id).limit(1)
             return conn.execute(stmt).first() is not None
+
+    def find(self, query: dict, limit: int | None = None) -> Iterator[Artifact]:
+        """Artifacts matching a Mongo-style query, compiled to SQL, newest first."""
+        from ...query_sql import compile_query
+        from ...search import sql_artifact_fields
+        from ..base import _check_limit
+
+        _check_limit(limit)
+        if not self.read:
+            return iter(())
+        a = schema.artifacts
+        where = compile_query(query, sql_artifact_fields(), self._engine.dialect.name)
+        stmt = sa.select(*(a.c[name] for name in _LOOKUP_COLUMNS)).where(where)
+        stmt = stmt.order_by(a.c.computed_at.is_(None), a.c.computed_at.desc(), a.c.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return iter([self._artifact_from_row(tuple(row)) for row in rows])
 
     def _insert_set(self, artifact_set: ArtifactSet) -> None:
         row = {

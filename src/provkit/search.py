@@ -1,0 +1,112 @@
+"""Finding artifacts: the query schema of an artifact, and ``find`` into a DataFrame.
+
+A query addresses an artifact as this document (dotted paths reach into JSON):
+
+    id, name, version, fn_module, fn_name, value_id, run_id, serializer, composite,
+    computed_at (alias creation_time), added_at,
+    custom_fields.*, inputs.*  (the recorded inputs summary), run.*  (run info),
+    based_on  (the ids of its input artifacts; an array),
+    tags (= custom_fields.tags), user (= run.user), host (= run.host.nodename)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .query import Fields
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .artifacts import Artifact
+    from .repos.base import Repository
+
+__all__ = ["find", "find_artifacts", "ARTIFACT_FIELDS", "artifact_document", "sql_artifact_fields"]
+
+_COLUMNS = ("id", "name", "version", "fn_module", "fn_name", "value_id", "run_id", "serializer", "composite",
+            "computed_at", "added_at")  # fmt: skip
+_ALIASES = {
+    "creation_time": "computed_at",
+    "tags": "custom_fields.tags",
+    "user": "run.user",
+    "host": "run.host.nodename",
+    "inputs_json": "inputs",
+}
+
+#: The schema the Python evaluator uses (names only; SQL repos build their own).
+ARTIFACT_FIELDS = Fields(
+    columns={c: None for c in _COLUMNS},
+    json={"custom_fields": None, "inputs": None, "run": None},
+    arrays={"based_on": lambda condition: None},
+    aliases=dict(_ALIASES),
+)
+
+
+def sql_artifact_fields() -> Fields:
+    """The schema for SQL repositories: columns, JSON columns, the run join, lineage edges."""
+    import sqlalchemy as sa
+
+    from .repos.sql import schema
+
+    a, runs, edges = schema.artifacts, schema.runs, schema.artifact_inputs
+    run_info = sa.select(runs.c.info).where(runs.c.id == a.c.run_id).scalar_subquery()
+
+    def based_on(condition: Any) -> Any:
+        return sa.exists(sa.select(1).where(edges.c.artifact_id == a.c.id, condition(edges.c.input_artifact_id)))
+
+    return Fields(
+        columns={c: a.c[c] for c in _COLUMNS},
+        json={"custom_fields": a.c.custom_fields, "inputs": a.c.inputs_json, "run": run_info},
+        arrays={"based_on": based_on},
+        aliases=dict(_ALIASES),
+    )
+
+
+def artifact_document(artifact: Artifact, run_info: dict | None = None) -> dict:
+    """The document a query sees for ``artifact`` (for the Python evaluator)."""
+    return {
+        **{c: getattr(artifact, c) for c in _COLUMNS},
+        "custom_fields": artifact.custom_fields,
+        "inputs": artifact.inputs_json,
+        "run": run_info if run_info is not None else (artifact.run_info or {}),
+        "based_on": list(artifact.input_artifact_ids),
+    }
+
+
+def find_artifacts(
+    query: Mapping | None = None, limit: int | None = None, repo: Repository | None = None
+) -> Iterator[Artifact]:
+    """Artifacts matching ``query``, newest first; ``limit`` caps the count (no cap by default)."""
+    from .settings import get_default_repo
+
+    return (repo or get_default_repo()).find(dict(query or {}), limit)
+
+
+def find(query: Mapping | None = None, limit: int | None = None, repo: Repository | None = None) -> pd.DataFrame:
+    """Artifacts matching ``query`` as a DataFrame indexed by artifact id, newest first."""
+    import pandas as pd
+
+    rows = []
+    for artifact in find_artifacts(query, limit, repo):
+        run = artifact.run_info or {}
+        rows.append(
+            {
+                "artifact_id": artifact.id,
+                "creation_time": artifact.computed_at,
+                "name": artifact.name,
+                "version": artifact.version,
+                "username": run.get("user"),
+                "hostname": (run.get("host") or {}).get("nodename"),
+                "argv": " ".join(run.get("argv") or []),
+                "based_on": list(artifact.input_artifact_ids),
+                "tags": artifact.tags,
+                "custom_fields": artifact.custom_fields,
+                "inputs": artifact.inputs_json,
+                "value_id": artifact.value_id,
+                "run_id": artifact.run_id,
+            }
+        )
+    columns = ["artifact_id", "creation_time", "name", "version", "username", "hostname", "argv", "based_on",
+               "tags", "custom_fields", "inputs", "value_id", "run_id"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns).set_index("artifact_id")
