@@ -33,7 +33,7 @@ from .lazy import lazy_dict, lazy_proxy_dict
 from .migrations import upgrade_db
 from .query import QueryError
 from .repos.promote import promote
-from .runs import get_run_info_fn, set_run_info_fn
+from .runs import as_user, get_run_info_fn, set_run_info_fn
 from .search import find, find_artifacts
 from .serializers import register_serializer
 from .sets import (
@@ -88,6 +88,7 @@ __all__ = [
     "SetNotFoundError",
     "StoreError",
     "archive_file",
+    "as_user",
     "capture_set",
     "create_set",
     "current_config",

@@ -44,12 +44,14 @@ class Artifact:
         "id",
         "input_artifact_ids",
         "inputs_json",
+        "kind",
         "load_kwargs",
         "name",
         "persisted",
         "repo",
         "run_id",
         "serializer",
+        "user",
         "value_id",
         "value_id_duration",
         "version",
@@ -83,6 +85,8 @@ class Artifact:
         value_bytes: bytes | None = None,
         inputs_bytes: bytes | None = None,
         persisted: bool = True,
+        kind: str = "cached",
+        user: str | None = None,
     ) -> None:
         self.id = id
         self.value_id = value_id
@@ -109,6 +113,8 @@ class Artifact:
         self._value_bytes = value_bytes
         self._inputs_bytes = inputs_bytes
         self.persisted = persisted
+        self.kind = kind
+        self.user = user
         self._pending: dict = {}
 
     @staticmethod
@@ -179,6 +185,8 @@ class Artifact:
             "compute_duration": self.compute_duration, "hash_duration": self.hash_duration,
             "value_id_duration": self.value_id_duration, "computed_at": self.computed_at,
             "added_at": self.added_at,
+            "kind": self.kind,
+            "user": self.user,
         }  # fmt: skip
 
     def __provkit_hash__(self) -> str:

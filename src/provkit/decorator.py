@@ -31,7 +31,7 @@ from .files import FILE_SERIALIZER, ArchivedFile, file_value_id
 from .inputs import Binder, storable, summarize_inputs
 from .lazy import LazyDict
 from .repos.base import Repository
-from .runs import current_run_info
+from .runs import current_run_info, current_user
 from .serializers import get_serializer, serializer_for
 from .sets import _local as _capture_state
 from .sets import note_artifact
@@ -219,7 +219,7 @@ class TrackedFunction:
             input_artifact_ids=list(dict.fromkeys(p.artifact.id for p in proxies)),
             run_id=run_info["id"], custom_fields=self.custom_fields, load_kwargs=self.load_kwargs,
             dump_kwargs=self.dump_kwargs, compute_duration=compute_duration, hash_duration=hash_duration,
-            computed_at=computed_at, repo=repo, run_info=run_info, persisted=not read_only,
+            computed_at=computed_at, repo=repo, run_info=run_info, persisted=not read_only, user=current_user(),
         )  # fmt: skip
         artifact._inputs = {"kargs": recorded_kargs, "varargs": recorded_varargs}
         stored_inputs = (
@@ -409,6 +409,7 @@ def archive_file(
         artifact_id, value_id, artifact_name, fn_module="provkit.files", fn_name="archive_file",
         inputs_json=summarize_inputs(inputs["kargs"], ()), run_id=run_info["id"],
         custom_fields=dict(custom_fields or {}), computed_at=datetime.now(timezone.utc), repo=repo,
+        user=current_user(),
     )  # fmt: skip
     artifact._inputs = inputs
     proxy = _archive(repo, artifact, path, inputs, run_info, settings.get_read_only(), preserve_ext, delete_original)

@@ -7,19 +7,23 @@ the first time a run is needed (after a fork, again), then passed to the hook se
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import platform
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 from . import hashing
 
-__all__ = ["current_run_info", "set_run_info_fn", "get_run_info_fn", "git_info", "python_packages"]
+__all__ = [
+    "current_run_info", "set_run_info_fn", "get_run_info_fn", "git_info", "python_packages", "as_user",
+    "current_user",
+]  # fmt: skip
 
 _lock = threading.Lock()
 _cached: tuple[int, dict[str, Any]] | None = None
@@ -113,6 +117,31 @@ def _default_run_info() -> dict[str, Any]:
         "packages": python_packages(),
         "git": git_info(),
     }
+
+
+_user_override = threading.local()
+
+
+@contextlib.contextmanager
+def as_user(name: str) -> Iterator[str]:
+    """Record artifacts made in this block (this thread) as made by ``name``.
+
+    For tests and shared service accounts; the run info keeps the real OS user.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("as_user needs a non-empty user name")
+    previous = getattr(_user_override, "name", None)
+    _user_override.name = name
+    try:
+        yield name
+    finally:
+        _user_override.name = previous
+
+
+def current_user() -> str | None:
+    """The user artifacts are recorded as: an ``as_user`` override, else the OS user."""
+    name = getattr(_user_override, "name", None)
+    return name if name is not None else current_run_info().get("user")
 
 
 def current_run_info() -> dict[str, Any]:

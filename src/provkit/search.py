@@ -6,7 +6,9 @@ A query addresses an artifact as this document (dotted paths reach into JSON):
     computed_at (alias creation_time), added_at,
     custom_fields.*, inputs.*  (the recorded inputs summary), run.*  (run info),
     based_on  (the ids of its input artifacts; an array),
-    tags (= custom_fields.tags), user (= run.user), host (= run.host.nodename)
+    kind ('cached' or 'files'), user (alias username: who made it; see ``as_user``),
+    tags (= custom_fields.tags), host / hostname (= run.host.nodename),
+    labels.* and file_relpaths (file artifacts: = custom_fields.labels / .file_relpaths)
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ if TYPE_CHECKING:
 __all__ = ["find", "find_artifacts", "ARTIFACT_FIELDS", "artifact_document", "sql_artifact_fields"]
 
 _COLUMNS = ("id", "name", "version", "fn_module", "fn_name", "value_id", "run_id", "serializer", "composite",
-            "computed_at", "added_at")  # fmt: skip
+            "computed_at", "added_at", "kind", "user")  # fmt: skip
 _ALIASES = {
     "creation_time": "computed_at",
     "tags": "custom_fields.tags",
-    "user": "run.user",
+    "username": "user",
     "host": "run.host.nodename",
+    "hostname": "run.host.nodename",
+    "labels": "custom_fields.labels",
+    "file_relpaths": "custom_fields.file_relpaths",
     "inputs_json": "inputs",
 }
 
@@ -96,10 +101,13 @@ def find(query: Mapping | None = None, limit: int | None = None, repo: Repositor
                 "creation_time": artifact.computed_at,
                 "name": artifact.name,
                 "version": artifact.version,
-                "username": run.get("user"),
+                "username": artifact.user,
                 "hostname": (run.get("host") or {}).get("nodename"),
                 "argv": " ".join(run.get("argv") or []),
                 "based_on": list(artifact.input_artifact_ids),
+                "kind": artifact.kind,
+                "labels": artifact.custom_fields.get("labels", {}),
+                "file_relpaths": artifact.custom_fields.get("file_relpaths", []),
                 "tags": artifact.tags,
                 "custom_fields": artifact.custom_fields,
                 "inputs": artifact.inputs_json,
@@ -107,6 +115,6 @@ def find(query: Mapping | None = None, limit: int | None = None, repo: Repositor
                 "run_id": artifact.run_id,
             }
         )
-    columns = ["artifact_id", "creation_time", "name", "version", "username", "hostname", "argv", "based_on",
-               "tags", "custom_fields", "inputs", "value_id", "run_id"]  # fmt: skip
+    columns = ["artifact_id", "creation_time", "username", "file_relpaths", "argv", "based_on", "hostname",
+               "labels", "run_id", "name", "version", "kind", "tags", "custom_fields", "inputs", "value_id"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns).set_index("artifact_id")

@@ -33,7 +33,7 @@ _LOOKUP_COLUMNS = (
     "id", "value_id", "name", "version", "fn_module", "fn_name", "composite", "inputs_json",
     "input_artifact_ids", "run_id", "custom_fields", "serializer", "load_kwargs", "dump_kwargs",
     "compute_duration", "hash_duration", "value_id_duration", "computed_at", "added_at",
-    "value_bytes", "inputs_bytes",
+    "value_bytes", "inputs_bytes", "kind", "user",
 )  # fmt: skip
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
@@ -166,7 +166,7 @@ class SqlRepo(Repository):
         (a.id, a.value_id, a.name, a.version, a.fn_module, a.fn_name, composite, inputs_json,
          input_artifact_ids, a.run_id, custom_fields, a.serializer, load_kwargs, dump_kwargs,
          a.compute_duration, a.hash_duration, a.value_id_duration, computed_at, added_at,
-         value_bytes, inputs_bytes) = row  # fmt: skip
+         value_bytes, inputs_bytes, a.kind, a.user) = row  # fmt: skip
         a.composite = bool(composite)
         a._value_bytes = bytes(value_bytes) if value_bytes is not None else None
         a._inputs_bytes = bytes(inputs_bytes) if inputs_bytes is not None else None

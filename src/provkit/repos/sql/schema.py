@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 #: The Alembic revision this version of provkit reads and writes.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 UTCDateTime = sa.DateTime(timezone=True)
@@ -50,6 +50,8 @@ artifacts = sa.Table(
     sa.Column("custom_fields", JSONType, nullable=False),
     sa.Column("value_bytes", sa.LargeBinary),
     sa.Column("inputs_bytes", sa.LargeBinary),
+    sa.Column("kind", sa.String(32), nullable=False, server_default="cached", index=True),
+    sa.Column("user", sa.String(256), index=True),
 )
 
 artifact_inputs = sa.Table(
