@@ -115,6 +115,10 @@ def find(query: Mapping | None = None, limit: int | None = None, repo: Repositor
                 "run_id": artifact.run_id,
             }
         )
-    columns = ["artifact_id", "creation_time", "username", "file_relpaths", "argv", "based_on", "hostname",
-               "labels", "run_id", "name", "version", "kind", "tags", "custom_fields", "inputs", "value_id"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns).set_index("artifact_id")
+    return pd.DataFrame(rows, columns=_FRAME_COLUMNS).set_index("artifact_id")
+
+
+_FRAME_COLUMNS = [
+    "artifact_id", "creation_time", "username", "file_relpaths", "argv", "based_on", "hostname", "labels",
+    "run_id", "name", "version", "kind", "tags", "custom_fields", "inputs", "value_id",
+]  # fmt: skip
