@@ -28,6 +28,7 @@ from .errors import (
     StoreError,
 )
 from .files import ArchivedFile
+from .filesets import Files, FileSet, Labels
 from .hashing import hash, is_proxy  # noqa: A004 - the documented name
 from .lazy import lazy_dict, lazy_proxy_dict
 from .migrations import upgrade_db
@@ -73,10 +74,13 @@ __all__ = [
     "BlobExistsError",
     "BlobMissingError",
     "Config",
+    "FileSet",
+    "Files",
     "ConfigError",
     "HashingError",
     "ImpureFunctionError",
     "InvalidKeyError",
+    "Labels",
     "MutatedArtifactValueError",
     "NotProxyError",
     "PermissionDeniedError",

@@ -178,7 +178,7 @@ class Repository(ABC):
         serializer = get_serializer(artifact.serializer)
         kwargs = artifact.load_kwargs or {}
         if artifact._value_bytes is not None:
-            return serializer.from_bytes(artifact._value_bytes, **kwargs)
+            return self._wrap(artifact, serializer.from_bytes(artifact._value_bytes, **kwargs))
         key = artifact.value_id
         store = self.store
         if store is None:
@@ -198,7 +198,7 @@ class Repository(ABC):
                 chain.copy_back(key, candidate)
                 for bad in corrupt:
                     chain.replace_bad_copy(key, bad, candidate)
-            return value
+            return self._wrap(artifact, value)
         if corrupt:
             raise BlobCorruptError(
                 f"value {key} of artifact {artifact.id} ({artifact.name}) is corrupt in {corrupt!r}: "
@@ -208,6 +208,14 @@ class Repository(ABC):
         raise BlobMissingError(
             f"value {key} of artifact {artifact.id} ({artifact.name}) is missing from {store!r}", key=key
         )
+
+    def _wrap(self, artifact: Artifact, value: Any) -> Any:
+        """File artifacts come back as a FileSet bound to this repository."""
+        if artifact.kind == "files":
+            from ..filesets import FileSet
+
+            return FileSet(value, self)
+        return value
 
     def _matches(self, value: Any, artifact: Artifact, serializer: Serializer) -> bool:
         """Whether a value read back is the one its value id names (when checkable)."""

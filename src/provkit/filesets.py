@@ -1,0 +1,311 @@
+"""File artifacts: groups of files uploaded with labels, found by query, used by id.
+
+    files = p.Files()                                   # a handler: also a lineage scope
+    art = files.upload(["data/train.txt", "data/test.txt"], labels=p.Labels(datatype="annotation_file"))
+    df = files.find({"labels.datatype": "annotation_file", "file_relpaths": {"$regex": r"\\.txt$"}})
+    art = files.get(df.index[0])                        # recorded as based_on of what comes next
+    with files.new(["model.pt"]) as new:                # provkit picks the destination
+        model.save(new.path("model.pt"))                # recorded atomically on a clean exit
+
+Each file is stored once by content in the repository's blob store (any store type); the
+artifact records relative paths, sizes and content hashes, its labels, the user, run
+(host, argv, packages, git) and creation time, and its lineage (``based_on``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import IO, TYPE_CHECKING, Any
+
+from . import hashing
+from .artifacts import Artifact, ArtifactProxy
+from .errors import InvalidKeyError
+from .files import file_value_id
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .repos.base import Repository
+
+__all__ = ["Labels", "Files", "FileSet", "StoredFile", "NewFiles"]
+
+KIND = "files"
+
+
+@dataclass
+class Labels:
+    """The labels of a file artifact (all optional); ``infos`` holds anything else."""
+
+    ticket: str = ""
+    project: str = ""
+    datatype: str = ""
+    dataset: str = ""
+    description: str = ""
+    infos: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _labels(labels: Labels | Mapping | None) -> dict:
+    if labels is None:
+        return Labels().to_dict()
+    if isinstance(labels, Labels):
+        return labels.to_dict()
+    if isinstance(labels, Mapping):
+        unknown = set(labels) - set(Labels.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"unknown label(s) {sorted(unknown)}; put free-form ones under 'infos'")
+        return Labels(**labels).to_dict()
+    raise TypeError(f"labels must be Labels or a mapping, got {type(labels).__name__}")
+
+
+def check_relpath(relpath: str) -> str:
+    """A clean POSIX relative path, or InvalidKeyError (absolute, '..', empty parts)."""
+    if not isinstance(relpath, str) or not relpath:
+        raise InvalidKeyError(f"invalid relative path {relpath!r}", key=str(relpath))
+    posix = relpath.replace(os.sep, "/")
+    parts = posix.split("/")
+    if posix.startswith("/") or os.path.isabs(relpath) or any(p in ("", ".", "..") for p in parts):
+        raise InvalidKeyError(f"relative path {relpath!r} escapes its root or is not normalized", key=relpath)
+    return posix
+
+
+def _relpaths(paths: list[str], root: str | None) -> tuple[str, list[str]]:
+    absolute = [os.path.abspath(p) for p in paths]
+    if root is None:
+        root = os.path.commonpath([os.path.dirname(p) for p in absolute])
+    root = os.path.abspath(root)
+    real_root = os.path.realpath(root)
+    rels = []
+    for path in absolute:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"upload: no file at {path!r}")
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, real_root]) != real_root:
+            raise InvalidKeyError(f"{path!r} resolves outside {root!r} (a symlink out of the tree?)", key=path)
+        rels.append(check_relpath(os.path.relpath(path, root)))
+    if len(set(rels)) != len(rels):
+        raise InvalidKeyError(f"the same relative path appears twice: {rels}")
+    return root, rels
+
+
+class StoredFile:
+    """One file of a file artifact: a local path on demand, open, read, download."""
+
+    def __init__(self, repo: Repository, relpath: str, key: str, size: int) -> None:
+        self.repo, self.relpath, self.key, self.size = repo, relpath, key, size
+
+    @property
+    def local_path(self) -> str:
+        """A local path to the bytes (downloaded into the local cache once if needed)."""
+        store = self.repo.store
+        if store is None:
+            raise InvalidKeyError(f"{self.repo!r} has no blob store holding {self.relpath!r}", key=self.key)
+        source = store.source(self.key)
+        if isinstance(source, str):
+            return source
+        from .repos.base import default_location
+
+        cache = os.path.join(default_location(), "file-cache")
+        os.makedirs(cache, exist_ok=True)
+        path = os.path.join(cache, self.key)
+        if not os.path.exists(path):
+            fd, tmp = tempfile.mkstemp(dir=cache)
+            with os.fdopen(fd, "wb") as out, source:
+                shutil.copyfileobj(source, out, 8 << 20)
+            os.replace(tmp, path)
+        else:
+            source.close()
+        return path
+
+    def open(self, mode: str = "rb") -> IO[Any]:
+        if any(flag in mode for flag in "wax+"):
+            raise ValueError("stored files are read-only")
+        return open(self.local_path, mode)
+
+    def read_bytes(self) -> bytes:
+        with self.open("rb") as fh:
+            return fh.read()
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.read_bytes().decode(encoding)
+
+    def download(self, directory: str | os.PathLike) -> str:
+        """Copy to ``directory/relpath`` (folders created); returns the path."""
+        dest = os.path.join(os.fspath(directory), *self.relpath.split("/"))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copyfile(self.local_path, dest)
+        return dest
+
+    def __repr__(self) -> str:
+        return f"StoredFile({self.relpath!r}, {self.size} bytes)"
+
+
+class FileSet(Mapping):
+    """The value of a file artifact: relative path -> StoredFile."""
+
+    def __init__(self, manifest: Mapping[str, Mapping], repo: Repository) -> None:
+        self.manifest = dict(manifest)
+        self.repo = repo
+
+    def __getitem__(self, relpath: str) -> StoredFile:
+        entry = self.manifest[relpath]
+        return StoredFile(self.repo, relpath, entry["key"], entry["size"])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.manifest)
+
+    def __len__(self) -> int:
+        return len(self.manifest)
+
+    @property
+    def files(self) -> FileSet:
+        return self
+
+    def download(self, directory: str | os.PathLike) -> list[str]:
+        return [self[r].download(directory) for r in self]
+
+    def __provkit_hash__(self) -> str:
+        return hashing.hash(self.manifest)
+
+    def __reduce__(self) -> tuple:
+        return (dict, (self.manifest,))
+
+    def __repr__(self) -> str:
+        return f"FileSet({sorted(self.manifest)})"
+
+
+class NewFiles:
+    """What ``Files.new`` yields: local paths to write, one per promised file."""
+
+    def __init__(self, directory: str, relpaths: list[str]) -> None:
+        self.directory = directory
+        self.relpaths = relpaths
+        self.artifact: ArtifactProxy | None = None
+
+    def path(self, relpath: str | None = None) -> str:
+        if relpath is None:
+            if len(self.relpaths) != 1:
+                raise ValueError(f"several files were promised ({self.relpaths}): name one")
+            relpath = self.relpaths[0]
+        if relpath not in self.relpaths:
+            raise KeyError(f"{relpath!r} was not promised; promised: {self.relpaths}")
+        return os.path.join(self.directory, *relpath.split("/"))
+
+
+class Files:
+    """Upload, find and get file artifacts; also a lineage scope (``based_on``)."""
+
+    def __init__(self, repo: Repository | str | None = None) -> None:
+        self._repo = repo
+        self.based_on: list[str] = []
+
+    @property
+    def repo(self) -> Repository:
+        from .settings import get_default_repo, get_repo_by_name
+
+        if self._repo is None:
+            return get_default_repo()
+        return get_repo_by_name(self._repo) if isinstance(self._repo, str) else self._repo
+
+    def upload(
+        self,
+        local_paths: Iterable[str | os.PathLike],
+        labels: Labels | Mapping | None = None,
+        *,
+        root: str | os.PathLike | None = None,
+        based_on: Iterable[Any] | None = None,
+        name: str | None = None,
+    ) -> ArtifactProxy:
+        """Store files (relative paths from their common folder, or ``root``) as one artifact."""
+        from .runs import current_run_info, current_user
+
+        paths = [os.fspath(p) for p in local_paths]
+        if not paths:
+            raise ValueError("upload needs at least one file")
+        base, rels = _relpaths(paths, os.fspath(root) if root is not None else None)
+        repo = self.repo
+        manifest: dict[str, dict] = {}
+        for rel in rels:
+            path = os.path.join(base, *rel.split("/"))
+            key = file_value_id(path)
+            if repo.store is not None and not repo.store.exists(key):
+                repo.store.put_file(key, path)
+            manifest[rel] = {"key": key, "size": os.path.getsize(path)}
+        manifest = dict(sorted(manifest.items()))
+        label_dict = _labels(labels)
+        parents = self.based_on if based_on is None else [_id_of(b) for b in based_on]
+        run_info = current_run_info()
+        now = datetime.now(timezone.utc)
+        user = current_user()
+        artifact_id = hashing.hash(("provkit.files", manifest, label_dict, user, now.isoformat(), run_info["id"]))
+        artifact = Artifact(
+            artifact_id, hashing.hash(manifest), name or label_dict["datatype"] or "files",
+            fn_module="provkit.filesets", fn_name="upload", inputs_json={"based_on": list(parents)},
+            input_artifact_ids=list(dict.fromkeys(parents)), run_id=run_info["id"],
+            custom_fields={
+                "labels": label_dict, "file_relpaths": list(manifest),
+                "file_sizes": {r: e["size"] for r, e in manifest.items()},
+                "file_hashes": {r: e["key"] for r, e in manifest.items()},
+            },
+            serializer="json", computed_at=now, repo=repo, kind=KIND, user=user,
+        )  # fmt: skip
+        repo.save(artifact, manifest, run_info=run_info)
+        return ArtifactProxy(FileSet(manifest, repo), artifact)
+
+    def get(self, artifact_id: str) -> ArtifactProxy:
+        """The file artifact ``artifact_id``; it joins this handler's ``based_on``."""
+        artifact = self.repo.get_artifact(artifact_id)
+        if artifact.kind != KIND:
+            raise InvalidKeyError(f"{artifact_id} is a {artifact.kind} artifact, not a file artifact", key=artifact_id)
+        if artifact_id not in self.based_on:
+            self.based_on.append(artifact_id)
+        return artifact.proxy()
+
+    def find(self, query: Mapping | None = None, limit: int | None = None) -> pd.DataFrame:
+        """File artifacts matching ``query`` as a DataFrame, newest first."""
+        from .search import find
+
+        scoped = {"$and": [dict(query or {}), {"kind": KIND}]}
+        return find(scoped, limit, self.repo)
+
+    @contextlib.contextmanager
+    def new(
+        self, relpaths: Iterable[str], labels: Labels | Mapping | None = None, *, based_on: Iterable[Any] | None = None
+    ) -> Iterator[NewFiles]:
+        """Local paths to write; on a clean exit they are uploaded as one artifact.
+
+        If the block raises, or a promised file was not written, nothing is recorded.
+        """
+        rels = [check_relpath(r) for r in relpaths]
+        if not rels or len(set(rels)) != len(rels):
+            raise ValueError(f"new() needs distinct relative paths, got {rels}")
+        directory = tempfile.mkdtemp(prefix="provkit-new-")
+        handle = NewFiles(directory, rels)
+        for rel in rels:
+            os.makedirs(os.path.dirname(handle.path(rel)), exist_ok=True)
+        try:
+            yield handle
+            missing = [r for r in rels if not os.path.isfile(handle.path(r))]
+            if missing:
+                raise FileNotFoundError(f"new(): promised file(s) were not written: {missing}")
+            handle.artifact = self.upload([handle.path(r) for r in rels], labels, root=directory, based_on=based_on)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _id_of(item: Any) -> str:
+    if hashing.is_proxy(item):
+        return item.artifact.id
+    if isinstance(item, Artifact):
+        return item.id
+    if isinstance(item, str):
+        return item
+    raise TypeError(f"based_on takes artifacts, proxies or ids, not {type(item).__name__}")
