@@ -42,7 +42,8 @@ def test_upload_get_and_read(any_repo, data_dir, tmp_path):
     with got.files["train.txt"].open("r") as fh:
         assert fh.readline() == "path,class\n"
     out = got.files["sub/notes.md"].download(tmp_path / "out")
-    assert out == str(tmp_path / "out" / "sub" / "notes.md") and open(out).read() == "# notes\n"
+    assert out == str(tmp_path / "out" / "sub" / "notes.md")
+    assert (tmp_path / "out" / "sub" / "notes.md").read_text() == "# notes\n"
     import pandas as pd
 
     assert list(pd.read_csv(got.files["test.txt"].local_path)["class"]) == [1]
@@ -55,7 +56,7 @@ def test_identical_content_is_stored_once(any_repo, data_dir):
     assert a.artifact.id != b.artifact.id
     key = a.files["train.txt"].key
     assert b.files["train.txt"].key == key
-    assert sum(1 for k in any_repo.store.keys() if k == key) == 1
+    assert list(any_repo.store.keys()).count(key) == 1
 
 
 def test_find_like_the_user_story(any_repo, data_dir):
@@ -94,9 +95,12 @@ def test_new_records_only_on_a_clean_exit(any_repo):
         with open(failing.path(), "w") as fh:
             fh.write("half")
         raise RuntimeError("training crashed")
-    with pytest.raises(FileNotFoundError, match="not written"), files.new(["a.txt", "b.txt"]) as partial:
-        with open(partial.path("a.txt"), "w") as fh:
-            fh.write("only one")
+    with (
+        pytest.raises(FileNotFoundError, match="not written"),
+        files.new(["a.txt", "b.txt"]) as partial,
+        open(partial.path("a.txt"), "w") as fh,
+    ):
+        fh.write("only one")
     assert len(files.find({})) == before, "nothing recorded for a failed or incomplete block"
 
 
