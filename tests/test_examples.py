@@ -23,3 +23,15 @@ def test_intro_guide_runs_and_second_run_is_all_cache_hits(tmp_path):
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=120).stdout
     timings = [float(line.rsplit("(", 1)[1].split(" ms")[0]) for line in second.splitlines() if line.endswith(" ms)")]
     assert timings and max(timings) < 500, f"the second run should be all cache hits: {timings}"
+
+
+def test_user_story_runs(tmp_path):
+    env = {**os.environ, "PROVKIT_HOME": str(tmp_path / "home")}
+    out = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", "user_story.py")],
+        env=env, capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    assert "annotation_file" in out and "andy" in out
+    assert "the model reads: 'dummy model trained on 2 rows'" in out
+    model_lines = [line for line in out.splitlines() if line.startswith("model artifact")]
+    assert model_lines and "based on ['x1" in model_lines[0]
