@@ -41,7 +41,7 @@ def main() -> None:
                 project="awesome-project",
                 datatype="annotation_file",
                 infos={"stratification": "new special method"},
-            ),  # fmt: skip
+            ),
         )
     print(f"uploaded {uploaded.artifact.id}: {sorted(uploaded.files)}\n")
 
