@@ -193,3 +193,28 @@ def test_find_returns_a_dataframe(any_repo):
     assert len(p.find({}, limit=1)) == 1
     with pytest.raises(p.QueryError, match="limit"):
         p.find({}, limit=-1)
+
+
+def _plan(repo, query) -> str:
+    import sqlalchemy as sa
+
+    from provkit.query_sql import compile_query
+    from provkit.repos.sql import schema
+    from provkit.search import sql_artifact_fields
+
+    dialect = repo.engine.dialect
+    stmt = sa.select(schema.artifacts.c.id).where(compile_query(query, sql_artifact_fields(), dialect.name))
+    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    with repo.engine.connect() as conn:
+        if dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")  # tiny tables: ask whether an index *can* serve
+            return "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
+        return "\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_label_and_lineage_queries_use_indexes(repos, backend):
+    made, ids = repos
+    repo = made[backend]
+    assert "ix_artifacts_label_datatype" in _plan(repo, {"labels.datatype": "annotation_file"})
+    assert "ix_artifact_inputs_input_artifact_id" in _plan(repo, {"based_on": ids[0]})

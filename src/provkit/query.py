@@ -55,6 +55,9 @@ class Fields:
     json: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    #: JSON paths ("root.a.b") that always hold strings: compiled to a plain comparison
+    #: that an expression index on the same path can serve
+    text_paths: frozenset[str] = frozenset()
 
     def resolve(self, path: str) -> tuple[str, str, list[str]]:
         """(kind, root name, sub path) for a dotted field path."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .query import Fields, QueryError, _field_ops, _normalize, validate
+from .query import _COMPARE, Fields, QueryError, _field_ops, _normalize, validate
 
 __all__ = ["compile_query"]
 
@@ -44,6 +44,8 @@ class _Compiler:
                 parts.append(self.column(self.fields.columns[root], op, expected, flags))
             elif kind == "array":
                 parts.append(self.array(self.fields.arrays[root], op, expected, flags))
+            elif ".".join([root, *rest]) in self.fields.text_paths and op in _COMPARE and op != "$ne":
+                parts.append(self.text_path(self.fields.json[root], rest, op, expected))
             else:
                 parts.append(self.json(self.fields.json[root], rest, op, expected, flags))
         return sa.and_(sa.true(), *parts)
@@ -107,19 +109,27 @@ class _Compiler:
         return member(lambda element: self.column(element, op, expected, flags))
 
     # JSON documents -----------------------------------------------------------------------
+    def text_path(self, col: Any, path: list[str], op: str, expected: Any) -> Any:
+        """A string-only JSON path: ``<path text> <op> :value``, index-friendly."""
+        if not isinstance(expected, str):
+            return sa.false()  # a string never equals or orders against another type
+        value = self.json_parts(col, path)[0]
+        return {"$eq": value == expected, "$gt": value > expected, "$gte": value >= expected,
+                "$lt": value < expected, "$lte": value <= expected}[op]  # fmt: skip
+
     def json_parts(self, col: Any, path: list[str]) -> tuple[Any, Any, Any]:
         """(value as SQL scalar, JSON type name, exists) for a path in a JSON column."""
         if self.dialect == "postgresql":
             node = col
             for part in path:
-                node = node.op("->")(sa.literal(part, sa.String))
+                node = node.op("->")(_key(part))
             text = col
             for part in path[:-1]:
-                text = text.op("->")(sa.literal(part, sa.String))
-            text = text.op("->>")(sa.literal(path[-1], sa.String)) if path else sa.cast(col, sa.String)
+                text = text.op("->")(_key(part))
+            text = text.op("->>")(_key(path[-1])) if path else sa.cast(col, sa.String)
             jtype = sa.func.jsonb_typeof(node)
             return text, jtype, node
-        json_path = "$" + "".join(f'."{p}"' for p in path)
+        json_path = _key("$" + "".join(f'."{p}"' for p in path))
         return sa.func.json_extract(col, json_path), sa.func.json_type(col, json_path), json_path
 
     def json(self, col: Any, path: list[str], op: str, expected: Any, flags: str) -> Any:
@@ -194,6 +204,12 @@ class _Compiler:
             return sa.and_(guard, sa.exists(sa.select(1).select_from(elems).where(
                 self.json_scalar(value, jtype, op, expected, flags))))  # fmt: skip
         return sa.exists(sa.select(1).select_from(elems).where(self.json_scalar(value, jtype, op, expected, flags)))
+
+
+def _key(text: str) -> Any:
+    """A JSON key or path rendered inline: field names are validated identifiers
+    (``query._PATH``), and an inline path lets expression indexes match."""
+    return sa.bindparam(None, text, type_=sa.String, literal_execute=True)
 
 
 def compile_query(query: Mapping, fields: Fields, dialect: str) -> Any:

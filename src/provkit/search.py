@@ -39,6 +39,11 @@ _ALIASES = {
     "inputs_json": "inputs",
 }
 
+#: File-artifact labels: always strings, indexed in SQL (migration 0004)
+LABEL_PATHS = frozenset(
+    f"custom_fields.labels.{name}" for name in ("ticket", "project", "datatype", "dataset", "description")
+)
+
 #: The schema the Python evaluator uses (names only; SQL repos build their own).
 ARTIFACT_FIELDS = Fields(
     columns={c: None for c in _COLUMNS},
@@ -58,13 +63,15 @@ def sql_artifact_fields() -> Fields:
     run_info = sa.select(runs.c.info).where(runs.c.id == a.c.run_id).scalar_subquery()
 
     def based_on(condition: Any) -> Any:
-        return sa.exists(sa.select(1).where(edges.c.artifact_id == a.c.id, condition(edges.c.input_artifact_id)))
+        # IN (not a correlated EXISTS) so the planner starts from the input_artifact_id index
+        return a.c.id.in_(sa.select(edges.c.artifact_id).where(condition(edges.c.input_artifact_id)))
 
     return Fields(
         columns={c: a.c[c] for c in _COLUMNS},
         json={"custom_fields": a.c.custom_fields, "inputs": a.c.inputs_json, "run": run_info},
         arrays={"based_on": based_on},
         aliases=dict(_ALIASES),
+        text_paths=LABEL_PATHS,
     )
 
 
