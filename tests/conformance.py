@@ -242,3 +242,13 @@ class RepositoryConformance:
             repo.latest_set({"name": "nope"})
         with pytest.raises(p.SetNotFoundError):
             repo.get_set("x1nope")
+
+    def test_save_batch(self, repo):
+        items = [
+            (_artifact(f"x1batch{i:04d}", input_artifact_ids=["x1batch0000"] if i else []), {"i": i}) for i in range(50)
+        ]
+        assert repo.save_batch(items, run_info={"id": "x1runbatch", "user": "u"}) == 50
+        assert repo.save_batch(items[:5]) == 0, "existing rows are left alone"
+        got = repo.get_artifact("x1batch0007")
+        assert repo.load_value(got) == {"i": 7} and got.run_id == "x1runbatch"
+        assert {a.id for a in repo.find({"based_on": "x1batch0000"})} == {f"x1batch{i:04d}" for i in range(1, 50)}

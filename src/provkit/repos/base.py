@@ -289,6 +289,19 @@ class Repository(ABC):
         self._insert(artifact, replace=replace)
         return artifact
 
+    def save_batch(self, items: list[tuple[Artifact, Any]], *, run_info: dict | None = None) -> int:
+        """Store many artifacts (values serialized as for ``save``); returns how many were new.
+
+        SQL repositories write the whole batch in one transaction; this default saves one
+        by one.
+        """
+        new = 0
+        for artifact, value in items:
+            before = self.lookup(artifact.id) is not None
+            self.save(artifact, value, run_info=run_info)
+            new += not before
+        return new
+
     def _dump_inputs(self, inputs: Any) -> bytes:
         """Pickle inputs; large arrays/frames inside go to the store once, by content."""
         buf = io.BytesIO()

@@ -221,6 +221,36 @@ class SqlRepo(Repository):
                 conn.execute(statements["edges"], edges)
         return bool(result.rowcount)
 
+    def save_batch(self, items: list[tuple[Artifact, Any]], *, run_info: dict | None = None) -> int:
+        """Store many artifacts in one transaction (values first, rows last); returns the new ones."""
+        self._require(self.write, "writing")
+        if run_info is not None:
+            self.ensure_run(run_info)
+        rows, edges = [], []
+        now = datetime.now(timezone.utc)
+        for artifact, value in items:
+            self._store_value(artifact, value)
+            if run_info is not None:
+                artifact.run_id = run_info["id"]
+            artifact.repo = self
+            row = artifact.to_dict()
+            row["added_at"] = artifact.added_at = now
+            row["value_bytes"] = artifact._value_bytes
+            row["inputs_bytes"] = artifact._inputs_bytes
+            rows.append(row)
+            edges.extend(
+                {"artifact_id": artifact.id, "input_artifact_id": i} for i in dict.fromkeys(artifact.input_artifact_ids)
+            )
+        if not rows:
+            return 0
+        ids = [row["id"] for row in rows]
+        with self._engine.begin() as conn:
+            present = conn.execute(sa.select(sa.func.count()).where(schema.artifacts.c.id.in_(ids))).scalar()
+            conn.execute(self._statements["artifact"], rows)
+            if edges:
+                conn.execute(self._statements["edges"], edges)
+        return len(set(ids)) - int(present or 0)
+
     def _delete_record(self, artifact_id: str) -> None:
         with self._engine.begin() as conn:
             conn.execute(sa.delete(schema.artifact_inputs).where(schema.artifact_inputs.c.artifact_id == artifact_id))
