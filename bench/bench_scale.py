@@ -24,7 +24,8 @@ from _common import fmt_time
 
 
 def _load(repo, n: int, batch: int = 10_000) -> tuple[list[str], float]:
-    from provkit import Artifact, hash
+    from provkit import Artifact
+    from provkit import hash as hash_value
     from provkit.runs import current_run_info
 
     rng = random.Random(1)
@@ -39,9 +40,9 @@ def _load(repo, n: int, batch: int = 10_000) -> tuple[list[str], float]:
             labels = {"ticket": f"T-{i % 997}", "project": f"p{i % 13}", "datatype": f"dt{i % 10_000}",
                       "dataset": "", "description": "", "infos": {}}  # fmt: skip
             parents = [ids[rng.randrange(len(ids))]] if ids and i % 2 else []
-            artifact_id = hash(("bench.scale", i))
+            artifact_id = hash_value(("bench.scale", i))
             art = Artifact(
-                artifact_id, hash(manifest), labels["datatype"], fn_module="provkit.filesets", fn_name="upload",
+                artifact_id, hash_value(manifest), labels["datatype"], fn_module="provkit.filesets", fn_name="upload",
                 inputs_json={"based_on": parents}, input_artifact_ids=parents,
                 custom_fields={"labels": labels, "file_relpaths": list(manifest)}, serializer="json",
                 computed_at=start + timedelta(seconds=i), kind="files", user=f"user{i % 20}",
