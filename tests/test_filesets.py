@@ -178,3 +178,21 @@ def test_file_artifacts_on_remote_stores(kind, tmp_path, data_dir, request):
     got = p.Files().get(art.artifact.id)
     assert got.files["sub/notes.md"].read_text() == "# notes\n"
     assert os.path.exists(got.files["train.txt"].local_path)
+
+
+def test_run_scope_and_cached_results_as_parents(any_repo, data_dir):
+    @p.provenance()
+    def features(n):
+        return list(range(n))
+
+    feats = features(3)
+    run = p.run_files()
+    assert run is p.run_files(), "one handler per run (process)"
+    data = p.Files().upload([data_dir / "train.txt"])
+    run.get(data.artifact.id)
+    run.use(feats)
+    with run.new(["report.txt"]) as new:
+        with open(new.path(), "w") as fh:
+            fh.write("ok")
+    assert new.artifact.artifact.input_artifact_ids == [data.artifact.id, feats.artifact.id]
+    assert [a.id for a in any_repo.find({"based_on": feats.artifact.id})] == [new.artifact.artifact.id]

@@ -28,7 +28,7 @@ from .errors import (
     StoreError,
 )
 from .files import ArchivedFile
-from .filesets import Files, FileSet, Labels
+from .filesets import Files, FileSet, Labels, run_files
 from .hashing import hash, is_proxy  # noqa: A004 - the documented name
 from .lazy import lazy_dict, lazy_proxy_dict
 from .migrations import upgrade_db
@@ -121,6 +121,7 @@ __all__ = [
     "provenance",
     "provenance_set",
     "register_serializer",
+    "run_files",
     "set_check_mutations",
     "set_default_repo",
     "set_read_only",

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from .repos.base import Repository
 
-__all__ = ["Labels", "Files", "FileSet", "StoredFile", "NewFiles"]
+__all__ = ["Labels", "Files", "FileSet", "StoredFile", "NewFiles", "run_files"]
 
 KIND = "files"
 
@@ -260,6 +260,13 @@ class Files:
         repo.save(artifact, manifest, run_info=run_info)
         return ArtifactProxy(FileSet(manifest, repo), artifact)
 
+    def use(self, *artifacts: Any) -> None:
+        """Add artifacts (any kind: cached results too) to this scope's ``based_on``."""
+        for item in artifacts:
+            artifact_id = _id_of(item)
+            if artifact_id not in self.based_on:
+                self.based_on.append(artifact_id)
+
     def get(self, artifact_id: str) -> ArtifactProxy:
         """The file artifact ``artifact_id``; it joins this handler's ``based_on``."""
         artifact = self.repo.get_artifact(artifact_id)
@@ -299,6 +306,19 @@ class Files:
             handle.artifact = self.upload([handle.path(r) for r in rels], labels, root=directory, based_on=based_on)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+_run_handler: tuple[int, Files] | None = None
+
+
+def run_files() -> Files:
+    """This run's handler (one per process): file artifacts fetched through it become
+    ``based_on`` of the file artifacts it creates later in the same run."""
+    global _run_handler
+    pid = os.getpid()
+    if _run_handler is None or _run_handler[0] != pid:
+        _run_handler = (pid, Files())
+    return _run_handler[1]
 
 
 def _id_of(item: Any) -> str:
