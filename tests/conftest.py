@@ -12,6 +12,7 @@ from provkit import settings
 def _isolated(tmp_path, monkeypatch):
     """A private PROVKIT_HOME and no installed config, before and after each test."""
     monkeypatch.setenv("PROVKIT_HOME", str(tmp_path / "provkit-home"))
+    monkeypatch.setattr("provkit.filesets._run_handler", None)
     settings._reset_for_tests()
     p.set_run_info_fn(None)
     yield

@@ -191,8 +191,7 @@ def test_run_scope_and_cached_results_as_parents(any_repo, data_dir):
     data = p.Files().upload([data_dir / "train.txt"])
     run.get(data.artifact.id)
     run.use(feats)
-    with run.new(["report.txt"]) as new:
-        with open(new.path(), "w") as fh:
-            fh.write("ok")
+    with run.new(["report.txt"]) as new, open(new.path(), "w") as fh:
+        fh.write("ok")
     assert new.artifact.artifact.input_artifact_ids == [data.artifact.id, feats.artifact.id]
     assert [a.id for a in any_repo.find({"based_on": feats.artifact.id})] == [new.artifact.artifact.id]
