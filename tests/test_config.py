@@ -110,7 +110,7 @@ def test_missing_optional_dependency_names_the_extra(sqlite_config, monkeypatch,
 
 def test_chained_store_config_checks_names_and_cycles(sqlite_config):
     sqlite_config["blobstores"]["both"] = {"type": "chained", "stores": ["disk", "nope"]}
-    with pytest.raises(p.ConfigError, match=r"blobstores.both: stores \['nope'\]"):
+    with pytest.raises(p.ConfigError, match=r"blobstores.both: stores \['nope'\] are not configured"):
         p.load_config(sqlite_config)
     sqlite_config["blobstores"]["both"] = {"type": "chained", "stores": ["loop"]}
     sqlite_config["blobstores"]["loop"] = {"type": "chained", "stores": ["both"]}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import inspect
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .blobstores import BlobStore, store_class
@@ -79,26 +79,27 @@ def _check_keys(spec: Mapping, allowed: set[str], required: set[str], where: str
         raise ConfigError(f"missing required key(s) {', '.join(map(repr, missing))}", path=where)
 
 
-def _build_stores(specs: Mapping) -> dict[str, BlobStore]:
-    """Build every blobstore; chained ones after the stores they name."""
-    stores: dict[str, BlobStore] = {}
+def _build_in_order(section: str, list_key: str, specs: Mapping, build: Callable[[str, Any, dict], Any]) -> dict:
+    """Build every entry of a config section; a ``chained`` entry after those it lists."""
+    built: dict[str, Any] = {}
     pending = dict(specs)
     while pending:
         progress = False
         for name, spec in list(pending.items()):
-            wanted = spec.get("stores", []) if isinstance(spec, Mapping) and spec.get("type") == "chained" else []
+            chained = isinstance(spec, Mapping) and spec.get("type") == "chained"
+            wanted = spec.get(list_key, []) if chained else []
             if not isinstance(wanted, list):
-                raise ConfigError("'stores' must be a list of blobstore names", path=f"blobstores.{name}")
-            unknown = [s for s in wanted if s not in specs]
+                raise ConfigError(f"'{list_key}' must be a list of names", path=f"{section}.{name}")
+            unknown = [w for w in wanted if w not in specs]
             if unknown:
-                raise ConfigError(f"stores {unknown} are not configured blobstores", path=f"blobstores.{name}")
-            if all(s in stores for s in wanted):
-                stores[name] = _build_store(name, spec, stores)
+                raise ConfigError(f"{list_key} {unknown} are not configured in '{section}'", path=f"{section}.{name}")
+            if all(w in built for w in wanted):
+                built[name] = build(name, spec, built)
                 del pending[name]
                 progress = True
         if not progress:
-            raise ConfigError(f"chained blobstores refer to each other in a cycle: {sorted(pending)}")
-    return stores
+            raise ConfigError(f"chained entries of '{section}' refer to each other in a cycle: {sorted(pending)}")
+    return built
 
 
 def _build_store(name: str, spec: Any, built: dict[str, BlobStore]) -> BlobStore:
@@ -115,29 +116,6 @@ def _build_store(name: str, spec: Any, built: dict[str, BlobStore]) -> BlobStore
         return cls(**options)
     except ConfigError as exc:
         raise ConfigError(str(exc), path=where) from exc
-
-
-def _build_repos(specs: Mapping, stores: dict[str, BlobStore]) -> dict[str, Repository]:
-    """Build every repo; chained ones after the repos they name."""
-    repos: dict[str, Repository] = {}
-    pending = dict(specs)
-    while pending:
-        progress = False
-        for name, spec in list(pending.items()):
-            chained = isinstance(spec, Mapping) and spec.get("type") == "chained"
-            wanted = spec.get("repos", []) if chained else []
-            if not isinstance(wanted, list):
-                raise ConfigError("'repos' must be a list of artifact repo names", path=f"artifact_repos.{name}")
-            unknown = [r for r in wanted if r not in specs]
-            if unknown:
-                raise ConfigError(f"repos {unknown} are not configured artifact repos", path=f"artifact_repos.{name}")
-            if all(r in repos for r in wanted):
-                repos[name] = _build_repo(name, spec, stores, repos)
-                del pending[name]
-                progress = True
-        if not progress:
-            raise ConfigError(f"chained artifact repos refer to each other in a cycle: {sorted(pending)}")
-    return repos
 
 
 def _build_repo(name: str, spec: Any, stores: dict[str, BlobStore], built: dict[str, Repository]) -> Repository:
@@ -179,8 +157,10 @@ def from_config(config: Mapping) -> Config:
     repo_specs = raw.get("artifact_repos") or {}
     if not isinstance(store_specs, Mapping) or not isinstance(repo_specs, Mapping):
         raise ConfigError("'blobstores' and 'artifact_repos' must be mappings of name -> settings")
-    stores = _build_stores(store_specs)
-    repos = _build_repos(repo_specs, stores)
+    stores = _build_in_order("blobstores", "stores", store_specs, _build_store)
+    repos = _build_in_order(
+        "artifact_repos", "repos", repo_specs, lambda name, spec, built: _build_repo(name, spec, stores, built)
+    )
     default = raw.get("default_repo")
     if default is None and len(repos) == 1:
         default = next(iter(repos))

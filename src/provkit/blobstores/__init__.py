@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from ..errors import ConfigError
+from .._registry import load_class
 from .base import BlobStore, check_key
 
 __all__ = ["BlobStore", "check_key", "store_class", "STORE_TYPES"]
@@ -23,15 +22,7 @@ STORE_TYPES: dict[str, str | None] = {
 
 def store_class(type_name: str) -> type[BlobStore]:
     """The BlobStore class for a config ``type``; a clear error for unknown types."""
-    try:
-        target = STORE_TYPES[type_name]
-    except KeyError:
-        known = ", ".join(sorted(STORE_TYPES))
-        raise ConfigError(f"unknown blobstore type {type_name!r} (known: {known})") from None
-    if target is None:
-        raise ConfigError(f"blobstore type {type_name!r} is reserved but not available in this version of provkit")
-    module, _, cls = target.partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return load_class(STORE_TYPES, type_name, "blobstore")
 
 
 def __getattr__(name: str) -> Any:  # lazy: DiskStore / MemoryStore without importing both up front

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-
-from ..errors import ConfigError
+from .._registry import load_class
 from .base import Repository, default_location
 
 __all__ = ["Repository", "REPO_TYPES", "repo_class", "default_location"]
@@ -20,12 +18,4 @@ REPO_TYPES: dict[str, str | None] = {
 
 def repo_class(type_name: str) -> type[Repository]:
     """The Repository class for a config ``type``; a clear error for unknown types."""
-    try:
-        target = REPO_TYPES[type_name]
-    except KeyError:
-        known = ", ".join(sorted(REPO_TYPES))
-        raise ConfigError(f"unknown artifact repo type {type_name!r} (known: {known})") from None
-    if target is None:
-        raise ConfigError(f"artifact repo type {type_name!r} is reserved but not available in this version of provkit")
-    module, _, cls = target.partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return load_class(REPO_TYPES, type_name, "artifact repo")
