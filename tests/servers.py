@@ -50,6 +50,15 @@ class Server:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _terminate(proc: subprocess.Popen, log: Any) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
 def _pg_bindir() -> str:
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
         out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
@@ -138,12 +147,7 @@ def start_seaweedfs() -> Server:
     wait_for_port(ports["s3.port"], timeout=60, proc=proc)
 
     def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        _terminate(proc, log)
 
     endpoint = f"http://127.0.0.1:{ports['s3.port']}"
     return Server({"endpoint_url": endpoint, "key": S3_KEY, "secret": S3_SECRET}, stop, root)
@@ -175,12 +179,7 @@ def start_sshd() -> Server:
     wait_for_port(port, timeout=20, proc=proc)
 
     def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        _terminate(proc, log)
 
     user = pwd.getpwuid(os.getuid()).pw_name
     return Server({"hostname": "127.0.0.1", "port": port, "username": user, "key_filename": client_key}, stop, root)
@@ -207,11 +206,6 @@ def start_fake_gcs() -> Server:
     os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
 
     def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        _terminate(proc, log)
 
     return Server({"endpoint_url": url}, stop, root)
