@@ -130,7 +130,7 @@ def test_based_on_and_newest_first(repos):
         assert [a.id for a in repo.find({}, limit=3)] == list(reversed(ids))[:3]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.sampled_from(
         ["version", "custom_fields.score", "custom_fields.owner", "inputs.x", "tags", "custom_fields.flags"]
