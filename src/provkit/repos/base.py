@@ -112,6 +112,36 @@ class Repository(ABC):
     def _sets_named(self, name: str | None) -> list[ArtifactSet]:
         """Sets whose labels name is ``name`` (all sets for None), newest first."""
 
+    # ---- lineage ------------------------------------------------------------------
+    def parents_of(self, ids: list[str]) -> dict[str, list[str]]:
+        """Direct parents (inputs / based_on) of each artifact."""
+        out: dict[str, list[str]] = {}
+        for artifact_id in ids:
+            artifact = self.lookup(artifact_id)
+            out[artifact_id] = list(artifact.input_artifact_ids) if artifact is not None else []
+        return out
+
+    def children_of(self, ids: list[str]) -> dict[str, list[str]]:
+        """Direct children of each artifact (this default scans every record)."""
+        wanted = set(ids)
+        out: dict[str, list[str]] = {i: [] for i in ids}
+        for artifact_id in self.artifact_ids():
+            artifact = self.lookup(artifact_id)
+            for parent in artifact.input_artifact_ids if artifact is not None else []:
+                if parent in wanted:
+                    out[parent].append(artifact_id)
+        return out
+
+    def ancestors(self, artifact_id: str, depth: int | None = None) -> dict[str, int]:
+        from ..lineage import walk
+
+        return walk(artifact_id, self.parents_of, depth)
+
+    def descendants(self, artifact_id: str, depth: int | None = None) -> dict[str, int]:
+        from ..lineage import walk
+
+        return walk(artifact_id, self.children_of, depth)
+
     # ---- queries ------------------------------------------------------------------
     def find(self, query: dict, limit: int | None = None) -> Iterator[Artifact]:
         """Artifacts matching a Mongo-style query, newest first (evaluated in Python here;

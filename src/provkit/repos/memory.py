@@ -78,3 +78,12 @@ class MemoryRepo(Repository):
     def _sets_named(self, name: str | None) -> list[ArtifactSet]:
         found = [s for s in self._sets.values() if name is None or s.labels.get("name") == name]
         return sorted(found, key=lambda s: s.created_at, reverse=True)
+
+    def children_of(self, ids: list[str]) -> dict[str, list[str]]:
+        wanted = set(ids)
+        out: dict[str, list[str]] = {i: [] for i in ids}
+        for artifact_id, (fields, _) in list(self._records.items()):
+            for parent in fields["input_artifact_ids"]:
+                if parent in wanted:
+                    out[parent].append(artifact_id)
+        return out

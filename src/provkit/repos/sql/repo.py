@@ -295,6 +295,29 @@ class SqlRepo(Repository):
             rows = conn.execute(stmt).all()
         return iter([self._artifact_from_row(tuple(row)) for row in rows])
 
+    def _related(self, artifact_id: str, depth: int | None, *, up: bool) -> dict[str, int]:
+        """One recursive query over the edge table: {id: distance} up or down the graph."""
+        edges = schema.artifact_inputs
+        near, far = (edges.c.artifact_id, edges.c.input_artifact_id) if up else (
+            edges.c.input_artifact_id, edges.c.artifact_id)  # fmt: skip
+        seed = sa.select(far.label("node"), sa.literal(1).label("depth")).where(near == artifact_id)
+        walk = seed.cte("walk", recursive=True)
+        step = sa.select(far, walk.c.depth + 1).join(walk, near == walk.c.node)
+        if depth is not None:
+            step = step.where(walk.c.depth < depth)
+        walk = walk.union(step)
+        stmt = sa.select(walk.c.node, sa.func.min(walk.c.depth)).group_by(walk.c.node)
+        if depth == 0:
+            return {}
+        with self._engine.connect() as conn:
+            return {node: int(d) for node, d in conn.execute(stmt) if node != artifact_id}
+
+    def ancestors(self, artifact_id: str, depth: int | None = None) -> dict[str, int]:
+        return self._related(artifact_id, depth, up=True)
+
+    def descendants(self, artifact_id: str, depth: int | None = None) -> dict[str, int]:
+        return self._related(artifact_id, depth, up=False)
+
     def _insert_set(self, artifact_set: ArtifactSet) -> None:
         row = {
             "id": artifact_set.id,
