@@ -1,0 +1,21 @@
+"""The ``provkit`` command line (typer + rich). The library never imports this package.
+
+Exit codes: 0 success, 1 an error (one line on stderr, no traceback), 2 bad usage,
+3 not found (no artifact / set with that id).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``provkit`` script."""
+    from . import artifacts, db, lineage_cmd  # noqa: F401 - registers the commands
+    from ._app import run
+
+    sys.exit(run())

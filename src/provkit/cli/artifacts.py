@@ -1,0 +1,161 @@
+"""Commands about artifacts: config, ls, find, show, get, upload."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from ._app import app, out, print_json
+
+
+def _row(artifact: Any) -> dict:
+    return {
+        "id": artifact.id,
+        "kind": artifact.kind,
+        "name": artifact.name,
+        "version": artifact.version,
+        "user": artifact.user,
+        "created": artifact.computed_at.isoformat() if artifact.computed_at else None,
+        "based_on": list(artifact.input_artifact_ids),
+        "labels": artifact.custom_fields.get("labels"),
+        "files": artifact.custom_fields.get("file_relpaths"),
+    }
+
+
+def _table(rows: list[dict]) -> None:
+    table = Table("id", "kind", "name", "v", "user", "created", "based on")
+    for r in rows:
+        table.add_row(r["id"], r["kind"], r["name"], str(r["version"]), r["user"] or "", (r["created"] or "")[:19],
+                      str(len(r["based_on"])))  # fmt: skip
+    out.print(table)
+
+
+def _emit(artifacts: list[Any], as_json: bool) -> None:
+    rows = [_row(a) for a in artifacts]
+    print_json(rows) if as_json else _table(rows)
+
+
+@app.command()
+def config() -> None:
+    """Show where the repository lives and what is configured."""
+    import provkit as p
+
+    from ._app import env_home
+
+    cfg = p.current_config()
+    print_json({"default_repo": repr(p.get_default_repo()), "provkit_home": env_home(), "config": cfg})
+
+
+@app.command("ls")
+def ls(
+    kind: str = typer.Option(None, help="cached or files"),
+    name: str = typer.Option(None, help="Artifact name"),
+    user: str = typer.Option(None, help="Who made it"),
+    datatype: str = typer.Option(None, help="labels.datatype of file artifacts"),
+    limit: int = typer.Option(50, help="At most this many (newest first); 0 for all"),
+    as_json: bool = typer.Option(False, "--json", help="JSON for scripts"),
+) -> None:
+    """List artifacts, newest first, filtered like the registry's CLI."""
+    import provkit as p
+
+    query: dict = {}
+    for key, value in (("kind", kind), ("name", name), ("user", user), ("labels.datatype", datatype)):
+        if value is not None:
+            query[key] = value
+    _emit(list(p.find_artifacts(query, limit or None)), as_json)
+
+
+@app.command()
+def find(
+    query: str = typer.Argument(..., help="A Mongo-style query as JSON"),
+    limit: int = typer.Option(0, help="At most this many; 0 for all"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Find artifacts by a query, e.g. '{"labels.datatype": "model"}'."""
+    import provkit as p
+
+    try:
+        parsed = json.loads(query)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the query is not valid JSON: {exc}") from exc
+    _emit(list(p.find_artifacts(parsed, limit or None)), as_json)
+
+
+@app.command()
+def show(artifact_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Everything recorded about one artifact."""
+    import provkit as p
+
+    art = p.load_artifact(artifact_id)
+    data = {**art.to_dict(), "run_info": art.run_info}
+    data.pop("load_kwargs", None)
+    if as_json:
+        print_json(data)
+        return
+    table = Table("field", "value", show_header=False)
+    for key, value in data.items():
+        if key == "run_info" and value:
+            value = {k: value.get(k) for k in ("user", "argv", "host", "git", "python")}
+        table.add_row(key, json.dumps(value, default=str) if not isinstance(value, str) else value)
+    out.print(table)
+
+
+@app.command()
+def get(artifact_id: str, to: str = typer.Option(..., "--to", help="Directory to write into")) -> None:
+    """Download a file artifact's files (or an archived file) into a directory."""
+    import provkit as p
+
+    art = p.load_artifact(artifact_id)
+    os.makedirs(to, exist_ok=True)
+    value = art.value
+    if isinstance(value, p.FileSet):
+        with Progress(console=out, transient=True) as progress:
+            task = progress.add_task("downloading", total=sum(value[r].size for r in value))
+            for rel in value:
+                dest = value[rel].download(to)
+                progress.advance(task, value[rel].size)
+                out.print(dest, highlight=False)
+    elif isinstance(value, p.ArchivedFile):
+        import shutil
+
+        dest = os.path.join(to, value.original_name or art.value_id)
+        shutil.copyfile(value.path, dest)
+        out.print(dest, highlight=False)
+    else:
+        raise ValueError(f"{artifact_id} is a cached value ({type(value).__name__}), not files; use the Python API")
+
+
+def _pairs(items: list[str], what: str) -> dict:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{what} must look like key=value, got {item!r}")
+        pairs[key] = value
+    return pairs
+
+
+@app.command()
+def upload(
+    files: list[str] = typer.Argument(..., help="Files to upload"),
+    label: list[str] = typer.Option([], "--label", "-l", help="ticket/project/datatype/dataset/description=VALUE"),
+    info: list[str] = typer.Option([], "--info", help="free-form key=value (labels.infos)"),
+    root: str = typer.Option(None, help="Relative paths from here (default: the files' common folder)"),
+    based_on: list[str] = typer.Option([], "--based-on", help="Parent artifact id (repeatable)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Upload files as one artifact with labels."""
+    import provkit as p
+
+    labels = _pairs(label, "--label")
+    labels["infos"] = _pairs(info, "--info")
+    art = p.Files().upload(files, labels=labels, root=root, based_on=based_on)
+    if as_json:
+        print_json(_row(art.artifact))
+    else:
+        out.print(art.artifact.id, highlight=False)
