@@ -42,7 +42,7 @@ def test_upload_ls_find_show_get_lineage(cli, tmp_path):
     assert json.loads(cli("ls", "--datatype", "raw", "--json").stdout)[0]["labels"]["infos"] == {"source": "lab"}
     assert "raw" in cli("ls").stdout  # a table for people
 
-    found = json.loads(cli("find", '{"based_on": "%s"}' % raw, "--json").stdout)
+    found = json.loads(cli("find", json.dumps({"based_on": raw}), "--json").stdout)
     assert [r["id"] for r in found] == [derived["id"]]
     shown = json.loads(cli("show", raw, "--json").stdout)
     assert shown["kind"] == "files" and shown["run_info"]["host"]["nodename"]
