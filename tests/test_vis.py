@@ -56,3 +56,14 @@ def test_accepts_ids_and_artifacts(pipeline):
     assert vis.visualize_lineage(result.artifact).root_id == result.artifact.id
     with pytest.raises(TypeError):
         vis.visualize_lineage(3.5)
+
+
+def test_artifacts_and_sets_render_in_jupyter(pipeline):
+    a1, a2, result = pipeline
+    page = result.artifact._repr_html_()
+    assert "provkit.Artifact" in page and result.artifact.id in page and "expensive_mult" in page
+    if shutil.which("dot"):
+        assert "<svg" in page and "<svg" in result.artifact._repr_svg_()
+    artifact_set = p.create_set([a1, a2], "pair")
+    listing = artifact_set._repr_html_()
+    assert a1.artifact.id in listing and "expensive_add" in listing and "pair" in listing

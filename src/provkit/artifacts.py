@@ -213,6 +213,16 @@ class Artifact:
     def __repr__(self) -> str:
         return f"<provkit.Artifact({self.id})>"
 
+    def _repr_html_(self) -> str:
+        from .display import artifact_html
+
+        return artifact_html(self)
+
+    def _repr_svg_(self) -> str:
+        from .display import artifact_svg
+
+        return artifact_svg(self)
+
 
 class ArtifactProxy(wrapt.ObjectProxy):
     """The value of an artifact, behaving exactly like it, plus ``.artifact``."""

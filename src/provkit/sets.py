@@ -130,6 +130,11 @@ class ArtifactSet:
     def __provkit_hash__(self) -> str:
         return self.id
 
+    def _repr_html_(self) -> str:
+        from .display import set_html
+
+        return set_html(self)
+
 
 def _members(other: ArtifactSet | Iterable[Any]) -> frozenset[str]:
     return other.artifact_ids if isinstance(other, ArtifactSet) else _ids_of(other)
