@@ -102,16 +102,23 @@ def _build_in_order(section: str, list_key: str, specs: Mapping, build: Callable
     return built
 
 
-def _build_store(name: str, spec: Any, built: dict[str, BlobStore]) -> BlobStore:
-    where = f"blobstores.{name}"
+def _options(where: str, spec: Any, load: Callable[[str], type], flags: set[str], list_key: str,
+             built: dict) -> tuple[type, dict]:  # fmt: skip
+    """The class for a spec's ``type`` and its checked keyword options (chained lists resolved)."""
     if not isinstance(spec, Mapping) or "type" not in spec:
-        raise ConfigError("each blobstore needs a mapping with a 'type'", path=where)
-    cls = store_class(spec["type"])
+        raise ConfigError("each entry needs a mapping with a 'type'", path=where)
+    cls = load(spec["type"])
     names, required = _params(cls)
-    _check_keys(spec, names | _STORE_FLAGS, required, where)
+    _check_keys(spec, names | flags, required, where)
     options = {k: v for k, v in spec.items() if k != "type"}
     if spec["type"] == "chained":
-        options["stores"] = [built[s] for s in options["stores"]]
+        options[list_key] = [built[n] for n in options[list_key]]
+    return cls, options
+
+
+def _build_store(name: str, spec: Any, built: dict[str, BlobStore]) -> BlobStore:
+    where = f"blobstores.{name}"
+    cls, options = _options(where, spec, store_class, _STORE_FLAGS, "stores", built)
     try:
         return cls(**options)
     except ConfigError as exc:
@@ -120,14 +127,7 @@ def _build_store(name: str, spec: Any, built: dict[str, BlobStore]) -> BlobStore
 
 def _build_repo(name: str, spec: Any, stores: dict[str, BlobStore], built: dict[str, Repository]) -> Repository:
     where = f"artifact_repos.{name}"
-    if not isinstance(spec, Mapping) or "type" not in spec:
-        raise ConfigError("each artifact repo needs a mapping with a 'type'", path=where)
-    cls = repo_class(spec["type"])
-    names, required = _params(cls)
-    _check_keys(spec, names | _REPO_FLAGS, required, where)
-    options = {k: v for k, v in spec.items() if k != "type"}
-    if spec["type"] == "chained":
-        options["repos"] = [built[r] for r in options["repos"]]
+    cls, options = _options(where, spec, repo_class, _REPO_FLAGS, "repos", built)
     has_store = "store" in options
     store_name = options.pop("store", None)
     if has_store and store_name is None:
