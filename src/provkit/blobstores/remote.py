@@ -31,7 +31,8 @@ def _require(module: str, extra: str, store: str) -> Any:
 
 
 class FsspecStore(BlobStore):
-    """Blobs under ``basepath`` of an fsspec filesystem, fanned out like the disk store."""
+    """Blobs under ``basepath`` of an fsspec filesystem (fanned out into 256 folders on
+    file systems such as SFTP; flat keys on object stores)."""
 
     type_name = "fsspec"
 
@@ -42,9 +43,11 @@ class FsspecStore(BlobStore):
         *,
         cachedir: str | os.PathLike | None = None,
         rename_to_publish: bool = False,
+        fan_out: bool = False,
         **flags: Any,
     ) -> None:
         super().__init__(**flags)
+        self.fan_out = fan_out  # folders of 256 for file systems; object stores need none
         if not isinstance(basepath, str) or not basepath.strip("/"):
             raise ConfigError(f"basepath must name a folder (bucket/prefix), got {basepath!r}")
         self.fs = fs
@@ -53,7 +56,9 @@ class FsspecStore(BlobStore):
         self.cache = DiskStore(cachedir, delete=True) if cachedir else None
 
     def _path(self, key: str) -> str:
-        return f"{self.basepath}/{_fanout(key)}/{key}"
+        if self.fan_out:
+            return f"{self.basepath}/{_fanout(key)}/{key}"
+        return f"{self.basepath}/{key}"
 
     def _exists(self, key: str) -> bool:
         if self.cache is not None and self.cache._exists(key):
@@ -207,7 +212,7 @@ class SFTPStore(FsspecStore):
             fs = sshfs.SSHFileSystem(ssh_config["hostname"], skip_instance_cache=True, **options)
         except OSError as exc:
             raise StoreError(f"cannot connect to sftp://{ssh_config['hostname']}:{options['port']}: {exc}") from exc
-        super().__init__(fs, basepath, cachedir=cachedir, rename_to_publish=True, **flags)
+        super().__init__(fs, basepath, cachedir=cachedir, rename_to_publish=True, fan_out=True, **flags)
         fs.makedirs(self.basepath, exist_ok=True)
 
     def __getstate__(self) -> dict:  # pragma: no cover - live SSH sessions cannot be pickled
