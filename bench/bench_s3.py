@@ -38,7 +38,7 @@ def main() -> None:
                         endpoint_url=opts["endpoint_url"], delete=True)  # fmt: skip
         data = os.urandom(256 * 2**20)
         put_t, get_t, pipe_t, cat_t = [], [], [], []
-        for i in range(6):
+        for i in range(10):
             key = f"x1bench{i}"
 
             def plain_put(key: str = key) -> None:
