@@ -153,6 +153,14 @@ class BlobStore(ABC):
         with self.open(key) as src, open(dest, "wb") as out:
             shutil.copyfileobj(src, out, 1 << 20)
 
+    def copy_from(self, other: BlobStore, key: str, *, overwrite: bool = False) -> bool:
+        """Copy blob ``key`` from another store (by path when it has one, else by bytes)."""
+        source = other.source(key)
+        if isinstance(source, str):
+            return self.put_file(key, source, overwrite=overwrite)
+        with source:
+            return self.put_bytes(key, source.read(), overwrite=overwrite)
+
     def delete(self, key: str) -> None:
         self._check(self.delete_enabled, "deleting", key)
         self._delete(check_key(key))

@@ -68,20 +68,17 @@ class ChainedStore(BlobStore):
         """Copy a blob from ``found_in`` into the earlier writable stores that lack it."""
         if not self.read_through_write:
             return
-        data: bytes | None = None
         for store in self.stores:
             if store is found_in:
                 return
             if store.write and not store._exists(key):
-                if data is None:
-                    data = found_in.get_bytes(key)
-                store._write_bytes(key, data)
+                store.copy_from(found_in, key)
 
     def replace_bad_copy(self, key: str, bad: BlobStore, good: BlobStore) -> None:
         """Overwrite a corrupt copy with a verified one (when the bad store is writable)."""
         if bad.write:
             with contextlib.suppress(StoreError, OSError):
-                bad._write_bytes(key, good.get_bytes(key))
+                bad.copy_from(good, key, overwrite=True)
 
     def _source(self, key: str) -> str | IO[bytes]:
         for store in self.stores_with(key):

@@ -35,12 +35,7 @@ def _blob_keys_in_inputs(data: bytes) -> list[str]:
 def _copy_blob(key: str, source: Repository, target: Repository) -> None:
     if target.store is None or source.store is None or target.store.exists(key):
         return
-    src = source.store.source(key)
-    if isinstance(src, str):
-        target.store.put_file(key, src)
-    else:
-        with src:
-            target.store.put_bytes(key, src.read())
+    target.store.copy_from(source.store, key)
 
 
 def copy_artifact(artifact: Artifact, source: Repository, target: Repository) -> bool:
