@@ -33,25 +33,28 @@ def _as_artifact(obj: Any) -> Artifact:
 
 
 def lineage_artifacts(root: Artifact, depth: int | None = None) -> dict[str, Artifact]:
-    """The root and its ancestors (up to ``depth`` levels), by id."""
-    seen: dict[str, Artifact] = {root.id: root}
-    frontier = [root]
-    level = 0
-    while frontier and (depth is None or level < depth):
-        level += 1
-        nxt = []
-        for artifact in frontier:
-            for input_id in artifact.input_artifact_ids:
-                if input_id in seen or artifact.repo is None:
-                    continue
-                try:
-                    parent = artifact.repo.get_artifact(input_id)
-                except ArtifactNotFoundError:
-                    continue
-                seen[input_id] = parent
-                nxt.append(parent)
-        frontier = nxt
-    return seen
+    """The root and its ancestors (up to ``depth`` levels), by id.
+
+    Walks with ``lineage.walk`` from the root's own parent list (so an artifact that was
+    never stored, e.g. under read_only, still shows its inputs)."""
+    from .lineage import walk
+
+    repo = root.repo
+    if repo is None:
+        return {root.id: root}
+
+    def parents(frontier: list[str]) -> dict[str, list[str]]:
+        known = {root.id: list(root.input_artifact_ids)} if root.id in frontier else {}
+        rest = [i for i in frontier if i != root.id]
+        return {**known, **(repo.parents_of(rest) if rest else {})}
+
+    found: dict[str, Artifact] = {root.id: root}
+    for artifact_id in walk(root.id, parents, depth):
+        try:
+            found[artifact_id] = repo.get_artifact(artifact_id)
+        except ArtifactNotFoundError:
+            continue  # an input recorded in another repository: drawn without it
+    return found
 
 
 def _short(text: str, width: int = 40) -> str:
