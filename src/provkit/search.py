@@ -100,8 +100,11 @@ def find(query: Mapping | None = None, limit: int | None = None, repo: Repositor
     import pandas as pd
 
     rows = []
+    runs: dict[str | None, dict] = {}  # artifacts of one run share its record: read it once
     for artifact in find_artifacts(query, limit, repo):
-        run = artifact.run_info or {}
+        if artifact.run_id not in runs:
+            runs[artifact.run_id] = artifact.run_info or {}
+        run = runs[artifact.run_id]
         rows.append(
             {
                 "artifact_id": artifact.id,
