@@ -11,6 +11,7 @@ from provkit.blobstores.disk import DiskStore
 from provkit.blobstores.memory import MemoryStore
 from provkit.repos.memory import MemoryRepo
 from provkit.repos.sql import SqlRepo
+from provkit.repos.sql.schema import HEAD_REVISION
 
 
 class TestMemoryRepo(RepositoryConformance):
@@ -45,7 +46,7 @@ class TestSqliteRepo(RepositoryConformance):
         SqlRepo(url, None)
         engine = sa.create_engine(url)
         with engine.begin() as conn:
-            assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0004"
+            assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == HEAD_REVISION
             conn.execute(sa.text("update alembic_version set version_num = '9999'"))
         with pytest.raises(p.SchemaVersionError, match="newer than this provkit"):
             SqlRepo(url, None)
@@ -64,8 +65,8 @@ class TestSqliteRepo(RepositoryConformance):
 
         url = f"sqlite:///{tmp_path / 'u.db'}"
         assert db_revision(url) is None
-        assert p.upgrade_db(url) == "0004"
-        assert db_revision(url) == "0004"
+        assert p.upgrade_db(url) == HEAD_REVISION
+        assert db_revision(url) == HEAD_REVISION
         SqlRepo(url, None)  # opens cleanly at head
 
 
@@ -153,9 +154,10 @@ def _older_schema_is_refused_until_upgraded(url, tmp_path):
             {"v": __import__("pickle").dumps(42)},
         )
     engine.dispose()
-    with pytest.raises(p.SchemaVersionError, match=r"revision 0001, this provkit needs 0004: run `provkit db upgrade`"):
+    needs = rf"revision 0001, this provkit needs {HEAD_REVISION}: run `provkit db upgrade`"
+    with pytest.raises(p.SchemaVersionError, match=needs):
         SqlRepo(url, None) if url.startswith("sqlite") else _pg(url)
-    assert p.upgrade_db(url) == "0004"
+    assert p.upgrade_db(url) == HEAD_REVISION
     repo = SqlRepo(url, None) if url.startswith("sqlite") else _pg(url)
     assert repo.load_value(repo.get_artifact("x1old")) == 42, "data survives the upgrade"
 

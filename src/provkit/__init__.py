@@ -14,13 +14,19 @@ from .errors import (
     BlobExistsError,
     BlobMissingError,
     ConfigError,
+    DatasetCopyError,
+    DatasetInUseError,
     HashingError,
     ImpureFunctionError,
     InvalidKeyError,
+    MissingProvenanceError,
     MutatedArtifactValueError,
     NotProxyError,
     PermissionDeniedError,
     ProvkitError,
+    RecordNotFoundError,
+    RegistryError,
+    RelpathTakenError,
     RepoError,
     SchemaVersionError,
     SerializationError,
@@ -33,6 +39,7 @@ from .hashing import hash, is_proxy  # noqa: A004 - the documented name
 from .lazy import lazy_dict, lazy_proxy_dict
 from .migrations import upgrade_db
 from .query import QueryError
+from .registry import Dataset, Execution, Registry, register_handler
 from .repos.promote import promote
 from .runs import as_user, get_run_info_fn, set_run_info_fn
 from .search import find, find_artifacts
@@ -74,6 +81,10 @@ __all__ = [
     "BlobExistsError",
     "BlobMissingError",
     "Config",
+    "Dataset",
+    "DatasetCopyError",
+    "DatasetInUseError",
+    "Execution",
     "FileSet",
     "Files",
     "ConfigError",
@@ -81,11 +92,16 @@ __all__ = [
     "ImpureFunctionError",
     "InvalidKeyError",
     "Labels",
+    "MissingProvenanceError",
     "MutatedArtifactValueError",
     "NotProxyError",
     "PermissionDeniedError",
     "QueryError",
     "ProvkitError",
+    "RecordNotFoundError",
+    "Registry",
+    "RegistryError",
+    "RelpathTakenError",
     "RepoError",
     "SchemaVersionError",
     "SerializationError",
@@ -120,6 +136,7 @@ __all__ = [
     "promote",
     "provenance",
     "provenance_set",
+    "register_handler",
     "register_serializer",
     "run_files",
     "set_check_mutations",

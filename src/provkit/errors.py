@@ -16,7 +16,13 @@
     └── RepoError                   a repository failure
         ├── ArtifactNotFoundError   no artifact with that id
         ├── SetNotFoundError        no artifact set with that id / name / labels
-        └── SchemaVersionError      the database schema is older/newer than this code
+        ├── SchemaVersionError      the database schema is older/newer than this code
+        └── RegistryError           a dataset registry rule was broken
+            ├── RecordNotFoundError         no dataset / execution with that id
+            ├── RelpathTakenError           a live dataset already owns that relpath
+            ├── DatasetInUseError           other records depend on the dataset
+            ├── DatasetCopyError            copying or verifying the dataset's files failed
+            └── MissingProvenanceError      a derived dataset lacks enforced provenance fields
 
 Each error keeps the object it failed on in an attribute (``key``, ``artifact_id``,
 ``argument`` ...) so callers can react without parsing messages.
@@ -141,3 +147,48 @@ class SchemaVersionError(RepoError):
         super().__init__(message)
         self.current = current
         self.expected = expected
+
+
+class RegistryError(RepoError):
+    """A rule of the dataset registry was broken (bad version, owner type, relpath ...)."""
+
+
+class RecordNotFoundError(RegistryError, KeyError):
+    """No dataset or execution with the id exists in the registry."""
+
+    def __init__(self, message: str, *, record_id: str | None = None) -> None:
+        super().__init__(message)
+        self.record_id = record_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class RelpathTakenError(RegistryError):
+    """A live dataset of the same owner already owns the relpath."""
+
+    def __init__(self, message: str, *, relpath: str, holder: str | None = None) -> None:
+        super().__init__(message)
+        self.relpath = relpath
+        self.holder = holder
+
+
+class DatasetInUseError(RegistryError):
+    """The dataset cannot be deleted or replaced: other records were built from it."""
+
+    def __init__(self, message: str, *, dataset_id: str, dependents: list[str]) -> None:
+        super().__init__(message)
+        self.dataset_id = dataset_id
+        self.dependents = dependents
+
+
+class DatasetCopyError(RegistryError):
+    """Copying a dataset's files into the registry failed or did not verify."""
+
+
+class MissingProvenanceError(RegistryError):
+    """Derived data was stored without the provenance fields the registry enforces."""
+
+    def __init__(self, message: str, *, missing: list[str]) -> None:
+        super().__init__(message)
+        self.missing = missing

@@ -19,6 +19,8 @@ from typing import IO, Any, Literal
 from ..errors import BlobExistsError, BlobMissingError, ConfigError, InvalidKeyError, PermissionDeniedError
 
 OnDuplicate = Literal["skip", "overwrite", "raise"]
+#: Folder (beside the blobs) holding the registry's datasets by owner and relpath.
+TREE_FOLDER = "datasets"
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 
@@ -160,6 +162,11 @@ class BlobStore(ABC):
             return self.put_file(key, source, overwrite=overwrite)
         with source:
             return self.put_bytes(key, source.read(), overwrite=overwrite)
+
+    def tree(self) -> tuple[Any, str]:
+        """An fsspec filesystem and a root folder for path-shaped data (the dataset
+        registry's files), beside the blobs and never listed among them."""
+        raise ConfigError(f"{self!r} cannot hold registry datasets (no file tree)")
 
     def delete(self, key: str) -> None:
         self._check(self.delete_enabled, "deleting", key)

@@ -105,5 +105,10 @@ class ChainedStore(BlobStore):
                         seen.add(key)
                         yield key
 
+    def tree(self) -> tuple[Any, str]:
+        """The first writable store's tree: registry files are not copied along the chain."""
+        targets = self._writable() or self.stores
+        return targets[0].tree()
+
     def __repr__(self) -> str:
         return f"<ChainedStore {self.stores!r}>"

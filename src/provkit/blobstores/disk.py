@@ -11,7 +11,7 @@ from typing import Any
 
 import xxhash
 
-from .base import BlobStore
+from .base import TREE_FOLDER, BlobStore
 
 _STAGING = ".staging"
 
@@ -89,9 +89,14 @@ class DiskStore(BlobStore):
 
     def _keys(self) -> Iterator[str]:
         for entry in os.scandir(self.cachedir):
-            if entry.is_dir() and entry.name != _STAGING:
+            if entry.is_dir() and len(entry.name) == 2:  # fan-out folders only
                 for blob in os.scandir(entry.path):
                     yield blob.name
+
+    def tree(self) -> tuple[Any, str]:
+        from fsspec.implementations.local import LocalFileSystem
+
+        return LocalFileSystem(), os.path.join(self.cachedir, TREE_FOLDER)
 
     def __repr__(self) -> str:
         return f"<DiskStore {self.cachedir}>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -19,6 +20,7 @@ class MemoryStore(BlobStore):
         super().__init__(**flags)
         self._blobs: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self._tree_root: str | None = None
 
     def _exists(self, key: str) -> bool:
         return key in self._blobs
@@ -44,6 +46,13 @@ class MemoryStore(BlobStore):
 
     def _keys(self) -> Iterator[str]:
         return iter(list(self._blobs))
+
+    def tree(self) -> tuple[Any, str]:
+        from fsspec.implementations.memory import MemoryFileSystem
+
+        if self._tree_root is None:
+            self._tree_root = f"/provkit-{uuid.uuid4().hex}"
+        return MemoryFileSystem(), self._tree_root
 
     def __repr__(self) -> str:
         return f"<MemoryStore {len(self._blobs)} blobs>"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from ..errors import ConfigError, StoreError
-from .base import BlobStore, check_key
+from .base import TREE_FOLDER, BlobStore, check_key
 from .disk import DiskStore, _fanout
 
 _NOT_FOUND = (FileNotFoundError,)
@@ -144,7 +144,15 @@ class FsspecStore(BlobStore):
             paths = self.fs.find(self.basepath)
         except _NOT_FOUND:
             return iter(())
-        return (p.rsplit("/", 1)[-1] for p in paths if not p.rsplit("/", 1)[-1].startswith(".tmp-"))
+        tree = f"{self.basepath}/{TREE_FOLDER}/"
+        return (
+            p.rsplit("/", 1)[-1]
+            for p in paths
+            if not p.rsplit("/", 1)[-1].startswith(".tmp-") and not p.startswith(tree)
+        )
+
+    def tree(self) -> tuple[Any, str]:
+        return self.fs, f"{self.basepath}/{TREE_FOLDER}"
 
     def evict(self, key: str) -> None:
         """Drop the local cached copy (the remote blob stays)."""

@@ -14,7 +14,7 @@ import pickle
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..artifacts import Artifact, ArtifactProxy, ArtifactRef
 from ..blobstores.base import BlobStore
@@ -24,6 +24,7 @@ from ..errors import (
     BlobCorruptError,
     BlobMissingError,
     PermissionDeniedError,
+    RegistryError,
     SerializationError,
     SetNotFoundError,
 )
@@ -31,6 +32,11 @@ from ..files import file_value_id
 from ..hashing import hash as hash_value
 from ..serializers import Serializer, get_serializer
 from ..sets import ArtifactSet
+
+if TYPE_CHECKING:
+    from ..registry.tables import RegistryTables
+
+_REGISTRY_PREFIXES = ("ds_", "ex_")
 
 #: Serialized values (and inputs) up to this size live in the metadata row itself.
 DEFAULT_INLINE_MAX_BYTES = 8192
@@ -112,17 +118,41 @@ class Repository(ABC):
     def _sets_named(self, name: str | None) -> list[ArtifactSet]:
         """Sets whose labels name is ``name`` (all sets for None), newest first."""
 
+    # ---- registry -------------------------------------------------------------------
+    @property
+    def registry_tables(self) -> RegistryTables:
+        """Where this repository keeps the dataset registry's records."""
+        raise RegistryError(f"{self!r} cannot hold a dataset registry")
+
+    def registry_home(self) -> Repository:
+        """The repository that holds the registry's records and files (itself here)."""
+        return self
+
+    def _registry_or_none(self) -> RegistryTables | None:
+        try:
+            return self.registry_tables
+        except RegistryError:
+            return None
+
     # ---- lineage ------------------------------------------------------------------
     def parents_of(self, ids: list[str]) -> dict[str, list[str]]:
-        """Direct parents (inputs / based_on) of each artifact."""
+        """Direct parents of each record (artifact inputs / based_on; a dataset's
+        execution and parents; an execution's inputs)."""
         out: dict[str, list[str]] = {}
-        for artifact_id in ids:
-            artifact = self.lookup(artifact_id)
-            out[artifact_id] = list(artifact.input_artifact_ids) if artifact is not None else []
+        registry_ids = []
+        for record_id in ids:
+            if record_id.startswith(_REGISTRY_PREFIXES):
+                registry_ids.append(record_id)
+                continue
+            artifact = self.lookup(record_id)
+            out[record_id] = list(artifact.input_artifact_ids) if artifact is not None else []
+        tables = self._registry_or_none() if registry_ids else None
+        if registry_ids:
+            out.update(tables.parents_of(registry_ids) if tables is not None else {i: [] for i in registry_ids})
         return out
 
     def children_of(self, ids: list[str]) -> dict[str, list[str]]:
-        """Direct children of each artifact (this default scans every record)."""
+        """Direct children of each record (this default scans every artifact)."""
         wanted = set(ids)
         out: dict[str, list[str]] = {i: [] for i in ids}
         for artifact_id in self.artifact_ids():
@@ -130,6 +160,10 @@ class Repository(ABC):
             for parent in artifact.input_artifact_ids if artifact is not None else []:
                 if parent in wanted:
                     out[parent].append(artifact_id)
+        tables = self._registry_or_none()
+        if tables is not None:
+            for parent, children in tables.children_of(ids).items():
+                out[parent].extend(children)
         return out
 
     def ancestors(self, artifact_id: str, depth: int | None = None) -> dict[str, int]:

@@ -33,6 +33,14 @@ class ChainedRepo(Repository):
     def _writable(self) -> list[Repository]:
         return [r for r in self.repos if r.write]
 
+    def registry_home(self) -> Repository:
+        """The registry lives in the first writable repository of the chain."""
+        return (self._writable() or self.repos)[0].registry_home()
+
+    @property
+    def registry_tables(self) -> Any:
+        return self.registry_home().registry_tables
+
     def _fetch(self, artifact_id: str) -> Artifact | None:
         for i, repo in enumerate(self.repos):
             artifact = repo.lookup(artifact_id)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..artifacts import Artifact
 from ..blobstores.memory import MemoryStore
+from ..registry.tables import MemoryRegistryTables
 from ..sets import ArtifactSet
 from .base import Repository
 
@@ -28,6 +29,7 @@ class MemoryRepo(Repository):
         self._runs: dict[str, dict] = {}
         self._sets: dict[str, ArtifactSet] = {}
         self._lock = threading.Lock()
+        self._registry = MemoryRegistryTables()
 
     def _fetch(self, artifact_id: str) -> Artifact | None:
         entry = self._records.get(artifact_id)
@@ -79,6 +81,10 @@ class MemoryRepo(Repository):
         found = [s for s in self._sets.values() if name is None or s.labels.get("name") == name]
         return sorted(found, key=lambda s: s.created_at, reverse=True)
 
+    @property
+    def registry_tables(self) -> MemoryRegistryTables:
+        return self._registry
+
     def children_of(self, ids: list[str]) -> dict[str, list[str]]:
         wanted = set(ids)
         out: dict[str, list[str]] = {i: [] for i in ids}
@@ -86,4 +92,6 @@ class MemoryRepo(Repository):
             for parent in fields["input_artifact_ids"]:
                 if parent in wanted:
                     out[parent].append(artifact_id)
+        for parent, children in self._registry.children_of(ids).items():
+            out[parent].extend(children)
         return out

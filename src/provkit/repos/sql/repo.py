@@ -315,6 +315,19 @@ class SqlRepo(Repository):
     def ancestors(self, artifact_id: str, depth: int | None = None) -> dict[str, int]:
         return self._related(artifact_id, depth, up=True)
 
+    @functools.cached_property
+    def registry_tables(self) -> Any:
+        from ...registry.sql_tables import SqlRegistryTables
+
+        return SqlRegistryTables(self._engine)
+
+    def parents_of(self, ids: list[str]) -> dict[str, list[str]]:
+        """Direct parents from the edge table (artifacts and registry records alike)."""
+        return self.registry_tables.parents_of(ids) if ids else {}
+
+    def children_of(self, ids: list[str]) -> dict[str, list[str]]:
+        return self.registry_tables.children_of(ids) if ids else {}
+
     def descendants(self, artifact_id: str, depth: int | None = None) -> dict[str, int]:
         return self._related(artifact_id, depth, up=False)
 
