@@ -31,6 +31,11 @@ def make_file(path, data: bytes) -> str:
     return str(path)
 
 
+def _read(path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
 def stored_files(reg: p.Registry) -> list[str]:
     area = reg.area
     try:
@@ -71,7 +76,7 @@ class RegistryConformance:
             with open(os.path.join(got, rel), "rb") as a, open(os.path.join(src_dir, rel), "rb") as b:
                 assert a.read() == b.read()
         one = reg.fetch(d2.id, tmp_path / "back2")
-        assert os.path.basename(one) == "d2.db" and open(one, "rb").read() == b"x" * 5000
+        assert os.path.basename(one) == "d2.db" and _read(one) == b"x" * 5000
         again = reg.get_dataset(d1.id)
         assert again == d1, "what is read back equals what register returned"
         assert reg.get_execution(ex.id).configuration == "a: 1"
@@ -197,7 +202,7 @@ class RegistryConformance:
         kept = reg.delete_dataset(used, force=True)
         assert kept.status == "deleted" and kept.location == f"_archive/{used.id}"
         archived = reg.fetch(kept, tmp_path / "archived")
-        assert open(os.path.join(archived, "a.txt"), "rb").read() == b"alpha", "the consumer's input is still there"
+        assert _read(os.path.join(archived, "a.txt")) == b"alpha", "the consumer's input is still there"
         assert sorted(f for f in stored_files(reg) if f.startswith("_archive")) == [
             f"_archive/{used.id}/a.txt", f"_archive/{used.id}/sub/b.bin", f"_archive/{used.id}/sub/c.txt"]  # fmt: skip
         assert not [f for f in stored_files(reg) if f.startswith("user/alice/h/used")]
@@ -221,7 +226,7 @@ class RegistryConformance:
         previous = reg.get_dataset(v1b.id)
         assert previous.status == "replaced" and previous.location == f"_archive/{v1b.id}"
         back = reg.fetch(previous, tmp_path / "prev")
-        assert open(os.path.join(back, "a.txt"), "rb").read() == b"ALPHA v2", "what consumer used is kept"
+        assert _read(os.path.join(back, "a.txt")) == b"ALPHA v2", "what consumer used is kept"
         assert consumer.id in reg.dependents(v1b.id)
         assert v1c.replace_iteration == 2
         fixed_file = reg.register_dataset("r/nope", "1.0.0", old_location=src_dir)
