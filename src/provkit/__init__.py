@@ -32,6 +32,7 @@ from .errors import (
     SerializationError,
     SetNotFoundError,
     StoreError,
+    VersionExistsError,
 )
 from .files import ArchivedFile
 from .filesets import Files, FileSet, Labels, run_files
@@ -107,6 +108,7 @@ __all__ = [
     "SerializationError",
     "SetNotFoundError",
     "StoreError",
+    "VersionExistsError",
     "archive_file",
     "as_user",
     "capture_set",

@@ -20,6 +20,7 @@
         └── RegistryError           a dataset registry rule was broken
             ├── RecordNotFoundError         no dataset / execution with that id
             ├── RelpathTakenError           a live dataset already owns that relpath
+            ├── VersionExistsError          that version of the dataset is registered already
             ├── DatasetInUseError           other records depend on the dataset
             ├── DatasetCopyError            copying or verifying the dataset's files failed
             └── MissingProvenanceError      a derived dataset lacks enforced provenance fields
@@ -171,6 +172,10 @@ class RelpathTakenError(RegistryError):
         super().__init__(message)
         self.relpath = relpath
         self.holder = holder
+
+
+class VersionExistsError(RegistryError):
+    """The explicit version given for a dataset is registered already."""
 
 
 class DatasetInUseError(RegistryError):

@@ -15,46 +15,68 @@ from .artifacts import Artifact
 from .errors import ArtifactNotFoundError, ProvkitError
 from .hashing import is_proxy
 
-__all__ = ["visualize_lineage", "LineageGraph", "lineage_artifacts"]
+__all__ = ["visualize_lineage", "LineageGraph", "lineage_artifacts", "lineage_records"]
 
 _ROOT_COLOR = "#c0392b"
 
 
-def _as_artifact(obj: Any) -> Artifact:
+def _root(obj: Any, repo: Any = None) -> tuple[Any, Any]:
+    """The record to draw (artifact, dataset or execution) and the repository it is in."""
+    from .settings import get_default_repo
+
     if is_proxy(obj):
-        return obj.artifact
+        obj = obj.artifact
     if isinstance(obj, Artifact):
-        return obj
+        return obj, repo or obj.repo
+    if getattr(obj, "kind", None) in ("dataset", "execution"):
+        return obj, repo or get_default_repo()
     if isinstance(obj, str):
-        from .artifacts import load_artifact
+        from .lineage import get_record
 
-        return load_artifact(obj)
-    raise TypeError(f"visualize_lineage needs an ArtifactProxy, Artifact or artifact id, got {type(obj).__name__}")
+        repo = repo or get_default_repo()
+        return get_record(repo, obj), repo
+    raise TypeError(
+        f"visualize_lineage needs an artifact, proxy, dataset, execution or id, got {type(obj).__name__}"
+    )
 
 
-def lineage_artifacts(root: Artifact, depth: int | None = None) -> dict[str, Artifact]:
-    """The root and its ancestors (up to ``depth`` levels), by id.
+def _parent_ids(record: Any) -> list[str]:
+    kind = getattr(record, "kind", None)
+    if kind == "dataset":
+        return ([record.execution_id] if record.execution_id else []) + list(record.parent_ids)
+    if kind == "execution":
+        return list(record.input_ids)
+    return list(record.input_artifact_ids)
+
+
+def lineage_records(root: Any, repo: Any, depth: int | None = None) -> dict[str, Any]:
+    """The root and its ancestors (up to ``depth`` levels) of any kind, by id.
 
     Walks with ``lineage.walk`` from the root's own parent list (so an artifact that was
     never stored, e.g. under read_only, still shows its inputs)."""
-    from .lineage import walk
+    from .errors import RecordNotFoundError
+    from .lineage import get_record, walk
 
-    repo = root.repo
     if repo is None:
         return {root.id: root}
 
     def parents(frontier: list[str]) -> dict[str, list[str]]:
-        known = {root.id: list(root.input_artifact_ids)} if root.id in frontier else {}
+        known = {root.id: _parent_ids(root)} if root.id in frontier else {}
         rest = [i for i in frontier if i != root.id]
         return {**known, **(repo.parents_of(rest) if rest else {})}
 
-    found: dict[str, Artifact] = {root.id: root}
-    for artifact_id in walk(root.id, parents, depth):
+    found: dict[str, Any] = {root.id: root}
+    for record_id in walk(root.id, parents, depth):
         try:
-            found[artifact_id] = repo.get_artifact(artifact_id)
-        except ArtifactNotFoundError:
-            continue  # an input recorded in another repository: drawn without it
+            found[record_id] = get_record(repo, record_id)
+        except (ArtifactNotFoundError, RecordNotFoundError):
+            continue  # recorded in another repository: drawn without it
     return found
+
+
+def lineage_artifacts(root: Artifact, depth: int | None = None) -> dict[str, Any]:
+    """The root artifact and everything upstream of it, by id."""
+    return lineage_records(root, root.repo, depth)
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -88,36 +110,61 @@ class LineageGraph:
         return f"<LineageGraph of {self.root_id}>"
 
 
-def visualize_lineage(obj: Any, depth: int | None = None, show_values: bool = True) -> LineageGraph:
-    """Draw the artifact behind ``obj`` and everything upstream of it."""
+def visualize_lineage(obj: Any, depth: int | None = None, show_values: bool = True, repo: Any = None) -> LineageGraph:
+    """Draw a record (artifact, proxy, dataset, execution or id) and everything upstream
+    of it: artifacts as boxes, datasets as folders, executions as ellipses."""
     try:
         import graphviz
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ProvkitError("visualize_lineage needs graphviz: pip install 'provkit[vis]'") from exc
-    root = _as_artifact(obj)
-    artifacts = lineage_artifacts(root, depth)
+    root, repo = _root(obj, repo)
+    records = lineage_records(root, repo, depth)
     dot = graphviz.Digraph(
         "lineage", graph_attr={"rankdir": "LR"}, node_attr={"fontname": "Helvetica", "fontsize": "10"}
     )
-    for artifact in artifacts.values():
-        label = f"<<b>{html.escape(artifact.name)}</b><br/>v{artifact.version} · {artifact.id[:12]}"
-        if show_values and artifact._value_bytes is not None and artifact.repo is not None:
-            with contextlib.suppress(ProvkitError):
-                label += f"<br/><i>{html.escape(_short(repr(artifact.repo.load_value(artifact))))}</i>"
-        label += ">"
-        style = {"color": _ROOT_COLOR, "penwidth": "2.5"} if artifact.id == root.id else {}
-        dot.node(artifact.id, label=label, shape="box", style="rounded", **style)
-        by_input: dict[str, list[str]] = {}
-        for arg, summary in artifact.inputs_json.items():
-            items = summary if arg == "__varargs" else [summary]
-            for item in items:
-                if isinstance(item, dict) and "id" in item and item["id"] in artifacts:
-                    by_input.setdefault(item["id"], []).append(arg)
-                elif arg != "__varargs" and not (isinstance(item, dict) and "id" in item):
-                    node = f"{artifact.id}__arg_{arg}"
-                    dot.node(node, label=f"{arg}={_short(repr(item), 30)}", shape="plaintext", fontcolor="#555555")
-                    dot.edge(node, artifact.id, color="#999999")
-        for input_id in artifact.input_artifact_ids:
-            if input_id in artifacts:
-                dot.edge(input_id, artifact.id, label=", ".join(by_input.get(input_id, [])))
+    for record in records.values():
+        style = {"color": _ROOT_COLOR, "penwidth": "2.5"} if record.id == root.id else {}
+        kind = getattr(record, "kind", None)
+        if kind in ("dataset", "execution"):
+            _registry_node(dot, record, style)
+            for parent in _parent_ids(record):
+                if parent in records:
+                    dot.edge(parent, record.id)
+        else:
+            _artifact_node(dot, record, records, show_values, style)
     return LineageGraph(dot, root.id)
+
+
+def _registry_node(dot: Any, record: Any, style: dict) -> None:
+    name = html.escape(record.name)
+    if record.kind == "dataset":
+        label = (f"<<b>{name}</b><br/>{record.version} · {record.id[:14]}"
+                 f"<br/><i>{html.escape(record.owner_type)}/{html.escape(record.owner)}/"
+                 f"{html.escape(_short(record.relpath))}</i>")  # fmt: skip
+        if record.status != "valid":
+            label += f"<br/>[{record.status}]"
+        dot.node(record.id, label=label + ">", shape="folder", **style)
+    else:
+        when = record.start_time.strftime("%Y-%m-%d %H:%M") if record.start_time else ""
+        dot.node(record.id, label=f"<<b>{name}</b><br/>{record.id[:14]}<br/>{when}>", shape="ellipse", **style)
+
+
+def _artifact_node(dot: Any, artifact: Artifact, records: dict, show_values: bool, style: dict) -> None:
+    label = f"<<b>{html.escape(artifact.name)}</b><br/>v{artifact.version} · {artifact.id[:12]}"
+    if show_values and artifact._value_bytes is not None and artifact.repo is not None:
+        with contextlib.suppress(ProvkitError):
+            label += f"<br/><i>{html.escape(_short(repr(artifact.repo.load_value(artifact))))}</i>"
+    dot.node(artifact.id, label=label + ">", shape="box", style="rounded", **style)
+    by_input: dict[str, list[str]] = {}
+    for arg, summary in artifact.inputs_json.items():
+        items = summary if arg == "__varargs" else [summary]
+        for item in items:
+            if isinstance(item, dict) and "id" in item and item["id"] in records:
+                by_input.setdefault(item["id"], []).append(arg)
+            elif arg != "__varargs" and not (isinstance(item, dict) and "id" in item):
+                node = f"{artifact.id}__arg_{arg}"
+                dot.node(node, label=f"{arg}={_short(repr(item), 30)}", shape="plaintext", fontcolor="#555555")
+                dot.edge(node, artifact.id, color="#999999")
+    for input_id in artifact.input_artifact_ids:
+        if input_id in records:
+            dot.edge(input_id, artifact.id, label=", ".join(by_input.get(input_id, [])))

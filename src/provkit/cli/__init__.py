@@ -1,7 +1,8 @@
 """The ``provkit`` command line (typer + rich). The library never imports this package.
 
 Exit codes: 0 success, 1 an error (one line on stderr, no traceback), 2 bad usage,
-3 not found (no artifact / set with that id).
+3 not found (no artifact / set / dataset / execution with that id), 4 a registry
+conflict (relpath taken, version exists, dataset in use).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Entry point of the ``provkit`` script."""
-    from . import artifacts, db, lineage_cmd  # noqa: F401 - registers the commands
+    from . import artifacts, db, lineage_cmd, registry_cmd  # noqa: F401 - registers the commands
     from ._app import run
 
     sys.exit(run())

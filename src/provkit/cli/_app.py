@@ -15,9 +15,9 @@ db_app = typer.Typer(no_args_is_help=True, help="The repository database schema.
 app.add_typer(db_app, name="db")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
 
-EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
+EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 1, 2, 3, 4
 
 
 @app.callback()
@@ -43,9 +43,12 @@ def run() -> int:
 
     try:
         app(standalone_mode=False)
-    except (p.ArtifactNotFoundError, p.SetNotFoundError) as exc:
+    except (p.ArtifactNotFoundError, p.SetNotFoundError, p.RecordNotFoundError) as exc:
         err.print(f"[red]not found:[/red] {exc}", highlight=False)
         return EXIT_NOT_FOUND
+    except (p.RelpathTakenError, p.VersionExistsError, p.DatasetInUseError) as exc:
+        err.print(f"[red]conflict:[/red] {exc}", highlight=False)
+        return EXIT_CONFLICT
     except (p.ProvkitError, ValueError, KeyError, FileNotFoundError, PermissionError, OSError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_ERROR

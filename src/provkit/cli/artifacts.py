@@ -53,16 +53,34 @@ def config() -> None:
 
 @app.command("ls")
 def ls(
+    datasets: bool = typer.Option(False, "--datasets", "-d", help="List registry datasets instead of artifacts"),
+    executions: bool = typer.Option(False, "--executions", "-x", help="List registry executions"),
     kind: str = typer.Option(None, help="cached or files"),
-    name: str = typer.Option(None, help="Artifact name"),
+    name: str = typer.Option(None, help="Artifact, dataset or execution name"),
     user: str = typer.Option(None, help="Who made it"),
     datatype: str = typer.Option(None, help="labels.datatype of file artifacts"),
+    owner: str = typer.Option(None, help="Datasets of this owner"),
+    owner_type: str = typer.Option(None, "--owner-type", help="Datasets of this owner type"),
+    keyword: str = typer.Option(None, help="Datasets with this keyword"),
+    status: str = typer.Option(None, help="Datasets with this status (default: valid)"),
+    show_all: bool = typer.Option(False, "--all", help="Datasets of every status (history too)"),
     limit: int = typer.Option(50, help="At most this many (newest first); 0 for all"),
     as_json: bool = typer.Option(False, "--json", help="JSON for scripts"),
 ) -> None:
-    """List artifacts, newest first, filtered like the registry's CLI."""
+    """List artifacts (or --datasets / --executions), newest first, with filters."""
     import provkit as p
 
+    from .registry_cmd import dataset_row, datasets_table, execution_row, executions_table
+
+    if datasets:
+        found = p.Registry().find_datasets(name=name, owner=owner, owner_type=owner_type, keyword=keyword,
+                                           status=status, all_statuses=show_all)[: limit or None]  # fmt: skip
+        print_json([dataset_row(d) for d in found]) if as_json else datasets_table(found)
+        return
+    if executions:
+        runs = p.Registry().find_executions(name)[: limit or None]
+        print_json([execution_row(e) for e in runs]) if as_json else executions_table(runs)
+        return
     query: dict = {}
     for key, value in (("kind", kind), ("name", name), ("user", user), ("labels.datatype", datatype)):
         if value is not None:
@@ -88,9 +106,14 @@ def find(
 
 @app.command()
 def show(artifact_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Everything recorded about one artifact."""
+    """Everything recorded about one artifact, dataset or execution."""
     import provkit as p
 
+    if artifact_id.startswith(("ds_", "ex_")):
+        from .registry_cmd import show_record
+
+        show_record(artifact_id, as_json)
+        return
     art = p.load_artifact(artifact_id)
     data = {**art.to_dict(), "run_info": art.run_info}
     data.pop("load_kwargs", None)
@@ -107,9 +130,14 @@ def show(artifact_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
 
 @app.command()
 def get(artifact_id: str, to: str = typer.Option(..., "--to", help="Directory to write into")) -> None:
-    """Download a file artifact's files (or an archived file) into a directory."""
+    """Download a file artifact's or a dataset's files (or an archived file) into a directory."""
     import provkit as p
 
+    if artifact_id.startswith("ds_"):
+        from .registry_cmd import get_dataset_files
+
+        get_dataset_files(artifact_id, to)
+        return
     art = p.load_artifact(artifact_id)
     os.makedirs(to, exist_ok=True)
     value = art.value

@@ -10,34 +10,33 @@ from ._app import app, out, print_json
 
 @app.command()
 def lineage(
-    artifact_id: str,
+    record_id: str,
     up: bool = typer.Option(True, "--up/--down", help="Ancestors (default) or descendants"),
     depth: int = typer.Option(None, help="How many steps (default: all)"),
     fmt: str = typer.Option("tree", "--format", "-f", help="tree, json, dot, svg or prov"),
 ) -> None:
-    """What an artifact came from (--up) or what was built from it (--down)."""
+    """What a record (artifact, dataset, execution) came from (--up) or what was built from it (--down)."""
     import provkit as p
     from provkit import lineage as lin
 
-    root = p.load_artifact(artifact_id)
-    related = lin.ancestors(root, depth) if up else lin.descendants(root, depth)
+    if fmt not in ("tree", "json", "dot", "svg", "prov"):
+        raise ValueError(f"unknown --format {fmt!r}: use tree, json, dot, svg or prov")
+    repo = p.get_default_repo()
+    root = lin.get_record(repo, record_id)
+    related = lin.ancestors(record_id, depth, repo) if up else lin.descendants(record_id, depth, repo)
     if fmt == "json":
-        print_json({"id": artifact_id, "direction": "up" if up else "down", "related": related})
+        print_json({"id": record_id, "direction": "up" if up else "down", "related": related})
     elif fmt == "prov":
         if not up:
             raise ValueError("PROV export describes where a record came from: use --up")
-        print(lin.to_prov_json(root, depth))
+        print(lin.to_prov_json(record_id, depth, repo))
     elif fmt in ("dot", "svg"):
         from provkit.vis import visualize_lineage
 
-        graph = visualize_lineage(root, depth)
+        graph = visualize_lineage(root, depth, repo=repo)
         print(graph.source if fmt == "dot" else graph.svg())
-    elif fmt == "tree":
-        repo = root.repo
-        tree = Tree(f"[bold]{root.name}[/bold] v{root.version} {root.id[:14]}")
-        for node, distance in sorted(related.items(), key=lambda kv: kv[1]):
-            art = repo.get_artifact(node)
-            tree.add(f"{'↑' if up else '↓'}{distance} {art.name} v{art.version} {art.id[:14]} ({art.kind})")
-        out.print(tree)
     else:
-        raise ValueError(f"unknown --format {fmt!r}: use tree, json, dot, svg or prov")
+        tree = Tree(f"[bold]{lin.describe(root)}[/bold]")
+        for node, distance in sorted(related.items(), key=lambda kv: kv[1]):
+            tree.add(f"{'↑' if up else '↓'}{distance} {lin.describe(lin.get_record(repo, node))}")
+        out.print(tree)

@@ -116,6 +116,11 @@ class Execution:
                 ("inputs", ", ".join(self.input_ids))]  # fmt: skip
         return _html_table("Execution", rows)
 
+    def _repr_svg_(self) -> str:
+        from ..vis import visualize_lineage
+
+        return visualize_lineage(self)._repr_svg_()
+
     def __repr__(self) -> str:
         return f"<Execution {self.name!r} {_short(self.id)}>"
 

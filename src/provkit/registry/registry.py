@@ -257,7 +257,7 @@ class Registry:
         if dependents and not force:
             raise DatasetInUseError(
                 f"dataset {old.name!r} {old.version} ({old.id}) is used by {', '.join(dependents)}; "
-                "pass force=True to delete its record and keep its files for them",
+                "force the delete (force=True, CLI --force) to drop its record and keep its files for them",
                 dataset_id=old.id,
                 dependents=dependents,
             )

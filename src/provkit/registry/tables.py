@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ..errors import RecordNotFoundError, RegistryError, RelpathTakenError
+from ..errors import RecordNotFoundError, RegistryError, RelpathTakenError, VersionExistsError
 from .records import Dataset, Execution, bump_version, parse_version
 
 __all__ = ["RegistryTables", "MemoryRegistryTables", "live_key", "DatasetFilter"]
@@ -237,8 +237,8 @@ def _taken(relpath: str, holder: Dataset) -> RelpathTakenError:
     )
 
 
-def _version_exists(dataset: Dataset) -> RegistryError:
-    return RegistryError(
+def _version_exists(dataset: Dataset) -> VersionExistsError:
+    return VersionExistsError(
         f"dataset {dataset.name!r} version {dataset.version} of {dataset.owner_type} {dataset.owner!r} exists "
         "already; pass a new version or 'major' / 'minor' / 'patch' to bump the latest"
     )
