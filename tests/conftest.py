@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 import provkit as p
@@ -18,6 +22,24 @@ def _isolated(tmp_path, monkeypatch):
     yield
     settings._reset_for_tests()
     p.set_run_info_fn(None)
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """Run the provkit command line in a subprocess with a private home."""
+    env = {**os.environ, "PROVKIT_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    env.pop("PROVKIT_CONFIG", None)
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [sys.executable, "-c", "from provkit.cli import main; main()", *args],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    return run
 
 
 @pytest.fixture

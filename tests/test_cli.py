@@ -3,28 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-
-import pytest
-
-
-@pytest.fixture
-def cli(tmp_path):
-    env = {**os.environ, "PROVKIT_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
-    env.pop("PROVKIT_CONFIG", None)
-
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run(
-            [sys.executable, "-c", "from provkit.cli import main; main()", *args],
-            env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-        if ok:
-            assert proc.returncode == 0, proc.stderr
-        return proc
-
-    return run
 
 
 def test_upload_ls_find_show_get_lineage(cli, tmp_path):

@@ -35,3 +35,17 @@ def test_user_story_runs(tmp_path):
     assert "the model reads: 'dummy model trained on 2 rows'" in out
     model_lines = [line for line in out.splitlines() if line.startswith("model artifact")]
     assert model_lines and "based on ['x1" in model_lines[0]
+
+
+def test_pipeline_example_runs(tmp_path):
+    env = {**os.environ, "PROVKIT_HOME": str(tmp_path / "home")}
+    cmd = [sys.executable, os.path.join(ROOT, "examples", "pipeline.py")]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=120).stdout
+    assert "refused without provenance: missing ['parents or source_files', 'code_name'" in out
+    assert "summary read back through its handler: {'steps': 3, 'total_mass': 1635.0}" in out
+    upstream = out.split("upstream of Dataset 3.1:\n", 1)[1].split("built from", 1)[0]
+    assert len(upstream.strip().splitlines()) == 7, upstream
+    assert "4 execution pipeline-stage-1" in upstream
+    assert "PROV-JSON: 5 entities, 3 activities" in out
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=120).stdout
+    assert "Dataset 1.1: version 0.2.0" in again, "each run is the next minor version"

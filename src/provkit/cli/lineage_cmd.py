@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.tree import Tree
 
 from ._app import app, out, print_json
@@ -36,7 +37,7 @@ def lineage(
         graph = visualize_lineage(root, depth, repo=repo)
         print(graph.source if fmt == "dot" else graph.svg())
     else:
-        tree = Tree(f"[bold]{lin.describe(root)}[/bold]")
+        tree = Tree(f"[bold]{escape(lin.describe(root))}[/bold]")
         for node, distance in sorted(related.items(), key=lambda kv: kv[1]):
-            tree.add(f"{'↑' if up else '↓'}{distance} {lin.describe(lin.get_record(repo, node))}")
+            tree.add(f"{'↑' if up else '↓'}{distance} {escape(lin.describe(lin.get_record(repo, node)))}")
         out.print(tree)
