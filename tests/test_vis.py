@@ -67,3 +67,23 @@ def test_artifacts_and_sets_render_in_jupyter(pipeline):
     artifact_set = p.create_set([a1, a2], "pair")
     listing = artifact_set._repr_html_()
     assert a1.artifact.id in listing and "expensive_add" in listing and "pair" in listing
+
+
+def test_datasets_and_executions_are_drawn_with_their_artifacts(pipeline, tmp_path):
+    result = pipeline[2]
+    reg = p.Registry(owner="vis")
+    source = tmp_path / "table.csv"
+    source.write_text("a,b\n")
+    ex = reg.register_execution("stage-1", input_datasets=[result])
+    ds = reg.register_dataset("tables/t.csv", "2.1.0", old_location=source, execution_id=ex, name="table")
+    source_text = vis.visualize_lineage(ds).source
+    root_line = next(line for line in source_text.splitlines() if line.strip().startswith(ds.id))
+    assert "shape=folder" in root_line and "#c0392b" in root_line, "the dataset is the marked root"
+    assert "2.1.0" in root_line and ds.id[:14] in root_line and "user/vis/tables/t.csv" in root_line
+    assert "stage-1" in source_text and "shape=ellipse" in source_text
+    assert "expensive_mult" in source_text and "expensive_add" in source_text, "artifacts upstream are drawn"
+    assert f"{ex.id} -> {ds.id}" in source_text and f"{result.artifact.id} -> {ex.id}" in source_text
+    assert "<table>" in ds._repr_html_() and "table" in ds._repr_html_()
+    assert "stage-1" in ex._repr_html_()
+    if shutil.which("dot"):
+        assert "<svg" in ds._repr_svg_() and "<svg" in ex._repr_svg_()
