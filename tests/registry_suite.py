@@ -245,7 +245,7 @@ class RegistryConformance:
         ex2 = reg.register_execution("stage-2", input_datasets=[d1])
         d2 = reg.register_dataset("g/d2.db", "0.0.1", old_location=src_file, execution_id=ex2)
         files = p.Files(repo=repo)
-        uploaded = files.upload([make_file(tmp_path / "plot.png", b"png")], {"datatype": "plot"}, based_on=[d2.id])
+        uploaded = files.upload([make_file(tmp_path / "plot.png", b"png")], {"datatype": "plot"}, based_on=[d2])
         up = lineage.ancestors(uploaded, repo=repo)
         assert up == {d2.id: 1, ex2.id: 2, d1.id: 3, ex1.id: 4, cal.artifact.id: 5}
         assert lineage.ancestors(uploaded, depth=2, repo=repo) == {d2.id: 1, ex2.id: 2}

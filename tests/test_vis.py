@@ -83,6 +83,10 @@ def test_datasets_and_executions_are_drawn_with_their_artifacts(pipeline, tmp_pa
     assert "stage-1" in source_text and "shape=ellipse" in source_text
     assert "expensive_mult" in source_text and "expensive_add" in source_text, "artifacts upstream are drawn"
     assert f"{ex.id} -> {ds.id}" in source_text and f"{result.artifact.id} -> {ex.id}" in source_text
+    down = vis.visualize_lineage(result, direction="down").source
+    assert ds.id in down and ex.id in down and "expensive_add" not in down, "downstream only"
+    both = vis.visualize_lineage(ex, direction="both").source
+    assert ds.id in both and result.artifact.id in both
     assert "<table>" in ds._repr_html_() and "table" in ds._repr_html_()
     assert "stage-1" in ex._repr_html_()
     if shutil.which("dot"):

@@ -328,4 +328,6 @@ def _id_of(item: Any) -> str:
         return item.id
     if isinstance(item, str):
         return item
-    raise TypeError(f"based_on takes artifacts, proxies or ids, not {type(item).__name__}")
+    if getattr(item, "kind", None) in ("dataset", "execution"):  # registry records
+        return item.id
+    raise TypeError(f"based_on takes artifacts, proxies, datasets or ids, not {type(item).__name__}")

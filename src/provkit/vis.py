@@ -49,11 +49,12 @@ def _parent_ids(record: Any) -> list[str]:
     return list(record.input_artifact_ids)
 
 
-def lineage_records(root: Any, repo: Any, depth: int | None = None) -> dict[str, Any]:
-    """The root and its ancestors (up to ``depth`` levels) of any kind, by id.
+def lineage_records(root: Any, repo: Any, depth: int | None = None, direction: str = "up") -> dict[str, Any]:
+    """The root and its ancestors (``up``), descendants (``down``) or both, up to
+    ``depth`` levels, of any kind, by id.
 
-    Walks with ``lineage.walk`` from the root's own parent list (so an artifact that was
-    never stored, e.g. under read_only, still shows its inputs)."""
+    Walks up with ``lineage.walk`` from the root's own parent list (so an artifact that
+    was never stored, e.g. under read_only, still shows its inputs)."""
     from .errors import RecordNotFoundError
     from .lineage import get_record, walk
 
@@ -65,8 +66,15 @@ def lineage_records(root: Any, repo: Any, depth: int | None = None) -> dict[str,
         rest = [i for i in frontier if i != root.id]
         return {**known, **(repo.parents_of(rest) if rest else {})}
 
+    if direction not in ("up", "down", "both"):
+        raise ValueError(f"direction must be 'up', 'down' or 'both', got {direction!r}")
+    related: dict[str, int] = {}
+    if direction in ("up", "both"):
+        related.update(walk(root.id, parents, depth))
+    if direction in ("down", "both"):
+        related.update(walk(root.id, repo.children_of, depth))
     found: dict[str, Any] = {root.id: root}
-    for record_id in walk(root.id, parents, depth):
+    for record_id in related:
         try:
             found[record_id] = get_record(repo, record_id)
         except (ArtifactNotFoundError, RecordNotFoundError):
@@ -110,15 +118,18 @@ class LineageGraph:
         return f"<LineageGraph of {self.root_id}>"
 
 
-def visualize_lineage(obj: Any, depth: int | None = None, show_values: bool = True, repo: Any = None) -> LineageGraph:
-    """Draw a record (artifact, proxy, dataset, execution or id) and everything upstream
-    of it: artifacts as boxes, datasets as folders, executions as ellipses."""
+def visualize_lineage(
+    obj: Any, depth: int | None = None, show_values: bool = True, repo: Any = None, direction: str = "up"
+) -> LineageGraph:
+    """Draw a record (artifact, proxy, dataset, execution or id) and its neighbourhood:
+    everything upstream (``direction="up"``), downstream (``"down"``) or both; artifacts
+    as boxes, datasets as folders, executions as ellipses, the record itself in red."""
     try:
         import graphviz
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ProvkitError("visualize_lineage needs graphviz: pip install 'provkit[vis]'") from exc
     root, repo = _root(obj, repo)
-    records = lineage_records(root, repo, depth)
+    records = lineage_records(root, repo, depth, direction)
     dot = graphviz.Digraph(
         "lineage", graph_attr={"rankdir": "LR"}, node_attr={"fontname": "Helvetica", "fontsize": "10"}
     )

@@ -34,7 +34,7 @@ def lineage(
     elif fmt in ("dot", "svg"):
         from provkit.vis import visualize_lineage
 
-        graph = visualize_lineage(root, depth, repo=repo)
+        graph = visualize_lineage(root, depth, repo=repo, direction="up" if up else "down")
         print(graph.source if fmt == "dot" else graph.svg())
     else:
         tree = Tree(f"[bold]{escape(lin.describe(root))}[/bold]")
