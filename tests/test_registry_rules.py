@@ -199,3 +199,12 @@ def test_directory_handlers_and_unknown_specs(reg, tmp_path):
         reg.load(plain)
     with pytest.raises(p.RegistryError, match="callable writer and a callable reader"):
         p.register_handler("broken", writer=None, reader=print)
+
+
+def test_promoting_an_artifact_built_on_a_dataset_keeps_the_edge(tmp_path):
+    local, team = MemoryRepo(), MemoryRepo()
+    reg = p.Registry(local, owner="ana")
+    ds = reg.register_dataset("raw.bin", "1.0.0", old_location=make_file(tmp_path / "raw.bin", b"raw"))
+    plot = p.Files(repo=local).upload([make_file(tmp_path / "plot.png", b"png")], {"datatype": "plot"}, based_on=[ds])
+    promoted = p.promote(plot, team)
+    assert promoted.input_artifact_ids == [ds.id], "registry records are not copied; the edge to them stays"

@@ -80,7 +80,7 @@ def _upstream(artifact: Artifact, repo: Repository) -> list[Artifact]:
         if node.composite:
             parents += list(repo.load_value(node).values())
         for parent_id in parents:
-            if parent_id not in seen:
+            if parent_id not in seen and not parent_id.startswith(("ds_", "ex_")):  # registry records stay
                 stack.append((repo.get_artifact(parent_id), False))
     return order
 
