@@ -195,3 +195,12 @@ def test_run_scope_and_cached_results_as_parents(any_repo, data_dir):
         fh.write("ok")
     assert new.artifact.artifact.input_artifact_ids == [data.artifact.id, feats.artifact.id]
     assert [a.id for a in any_repo.find({"based_on": feats.artifact.id})] == [new.artifact.artifact.id]
+
+
+def test_upload_reports_progress_per_file(any_repo, data_dir):
+    calls = []
+    files = sorted(str(f) for f in data_dir.iterdir() if f.is_file())
+    p.Files().upload(files, {"datatype": "raw"}, progress=lambda n, total: calls.append((n, total)))
+    total = sum(os.path.getsize(f) for f in files)
+    assert len(calls) == len(files) and sum(n for n, _ in calls) == total
+    assert {t for _, t in calls} == {total}

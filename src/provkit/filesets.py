@@ -18,7 +18,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any
@@ -223,8 +223,11 @@ class Files:
         root: str | os.PathLike | None = None,
         based_on: Iterable[Any] | None = None,
         name: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ArtifactProxy:
-        """Store files (relative paths from their common folder, or ``root``) as one artifact."""
+        """Store files (relative paths from their common folder, or ``root``) as one artifact.
+
+        ``progress(nbytes, total_bytes)`` is called as each file is stored."""
         from .runs import current_run_info, current_user
 
         paths = [os.fspath(p) for p in local_paths]
@@ -233,12 +236,15 @@ class Files:
         base, rels = _relpaths(paths, os.fspath(root) if root is not None else None)
         repo = self.repo
         manifest: dict[str, dict] = {}
-        for rel in rels:
-            path = os.path.join(base, *rel.split("/"))
+        paths = {rel: os.path.join(base, *rel.split("/")) for rel in rels}
+        total = sum(os.path.getsize(path) for path in paths.values())
+        for rel, path in paths.items():
             key = file_value_id(path)
             if repo.store is not None and not repo.store.exists(key):
                 repo.store.put_file(key, path)
             manifest[rel] = {"key": key, "size": os.path.getsize(path)}
+            if progress is not None:
+                progress(manifest[rel]["size"], total)
         manifest = dict(sorted(manifest.items()))
         label_dict = _labels(labels)
         parents = self.based_on if based_on is None else [_id_of(b) for b in based_on]

@@ -182,7 +182,10 @@ def upload(
 
     labels = _pairs(label, "--label")
     labels["infos"] = _pairs(info, "--info")
-    art = p.Files().upload(files, labels=labels, root=root, based_on=based_on)
+    from .registry_cmd import copy_progress
+
+    with copy_progress("uploading") as progress:
+        art = p.Files().upload(files, labels=labels, root=root, based_on=based_on, progress=progress)
     if as_json:
         print_json(_row(art.artifact))
     else:
