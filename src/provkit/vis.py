@@ -35,9 +35,7 @@ def _root(obj: Any, repo: Any = None) -> tuple[Any, Any]:
 
         repo = repo or get_default_repo()
         return get_record(repo, obj), repo
-    raise TypeError(
-        f"visualize_lineage needs an artifact, proxy, dataset, execution or id, got {type(obj).__name__}"
-    )
+    raise TypeError(f"visualize_lineage needs an artifact, proxy, dataset, execution or id, got {type(obj).__name__}")
 
 
 def _parent_ids(record: Any) -> list[str]:
