@@ -35,7 +35,7 @@ def main() -> None:
     reg = p.Registry(SqlRepo(f"sqlite:///{work}/db.sqlite", DiskStore(os.path.join(work, "blobs"))), owner="bench")
     ours, peer = [], []
     for i in range(args.rounds):
-        for which in ((0, 1) if i % 2 == 0 else (1, 0)):
+        for which in (0, 1) if i % 2 == 0 else (1, 0):
             t0 = time.perf_counter()
             if which == 0:
                 reg.register_dataset(f"bench/d{i}", "patch", name="bench", old_location=source)

@@ -140,6 +140,36 @@ class RegistryConformance:
         with pytest.raises(p.RegistryError, match="nothing at"):
             reg.register_dataset("not-there", "1.0.0")
 
+    def test_mongo_style_queries_over_datasets(self, reg, src_dir, src_file):
+        ex = reg.register_execution("sim")
+        a = reg.register_dataset("q/a", "1.2.0", old_location=src_dir, name="cat", keywords=["sim", "raw"],
+                                 execution_id=ex)  # fmt: skip
+        b = reg.register_dataset("q/b", "minor", old_location=src_file, name="cat", keywords=["sim"],
+                                 owner_type="production", owner="desc")  # fmt: skip
+        c = reg.register_dataset("q/c", "0.0.1", old_location=src_file, name="other", parents=[a])
+        reg.delete_dataset(c)
+
+        def ids(query=None, **options):
+            return sorted(d.id for d in reg.find_datasets(query, **options))
+
+        assert ids({"keywords": "sim"}) == sorted([a.id, b.id])
+        assert ids({"keywords": {"$in": ["raw", "nope"]}}) == [a.id]
+        assert ids({"total_size": {"$gt": 4000}, "name": "cat"}) == [b.id]
+        assert ids({"$or": [{"owner_type": "production"}, {"execution_id": ex.id}]}) == sorted([a.id, b.id])
+        assert ids({"version_major": 1, "version_minor": {"$gte": 2}}) == [a.id], "1.2.0 only; b is 0.1.0"
+        assert ids({"relpath": {"$regex": "^q/[ab]$"}}) == sorted([a.id, b.id])
+        assert ids({"parents": a.id}) == [], "deleted datasets stay out unless asked for"
+        assert ids({"parents": a.id}, all_statuses=True) == [c.id]
+        assert ids({"status": "deleted"}) == [c.id]
+        assert ids({"name": "cat"}, owner="desc", owner_type="production") == [b.id]
+        assert len(reg.find_datasets({"name": "cat"}, limit=1)) == 1
+        frame = reg.find({"keywords": "sim"})
+        assert sorted(frame.index) == sorted([a.id, b.id]) and set(frame["version"]) == {"1.2.0", "0.1.0"}
+        with pytest.raises(p.QueryError, match="unknown field"):
+            reg.find_datasets({"colour": "red"})
+        with pytest.raises(p.QueryError):
+            reg.find_datasets({"total_size": {"$near": 3}})
+
     # ---- failures leave nothing behind -------------------------------------------
     def test_a_failed_copy_leaves_no_row_and_no_files(self, reg, src_dir):
         calls = []

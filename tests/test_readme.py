@@ -30,8 +30,10 @@ def test_registry_example_runs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("0.1.0 1 8 ") and "/datasets/user/" in lines[0]
-    assert lines[1] == "Dataset 1.1" and lines[2] == "0.1.0"
-    assert lines[4].count("ex_") == 2 and lines[4].count("ds_") == 1
+    assert lines[1] == "Dataset 1.1"
+    assert "dataset_id" in proc.stdout and "[1 rows x 13 columns]" in proc.stdout, "the DataFrame of the query"
+    assert "0.1.0" in lines[-3:], "the latest version"
+    assert lines[-1].count("ex_") == 2 and lines[-1].count("ds_") == 1
 
 
 def test_cli_example_runs(tmp_path):

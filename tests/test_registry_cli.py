@@ -27,6 +27,9 @@ def test_register_list_show_get_lineage(cli, tmp_path):
     assert [d["version"] for d in listed] == ["0.1.0", "0.0.1"]
     assert [d["id"] for d in json.loads(cli("ls", "-d", "--keyword", "sim", "--json").stdout)] == [d1["id"]]
     assert "pipe/raw" in cli("ls", "--datasets").stdout, "a table for people"
+    found = json.loads(cli("find", "--datasets", '{"keywords": "sim", "nfiles": {"$gte": 2}}', "--json").stdout)
+    assert [d["id"] for d in found] == [d1["id"]]
+    assert cli("find", "-d", '{"colour": 1}', ok=False).returncode == 1
     runs = json.loads(cli("ls", "--executions", "--json").stdout)
     assert [r["name"] for r in runs] == ["stage-2", "stage-1"] and runs[0]["inputs"] == [d1["id"], d2]
 

@@ -91,16 +91,24 @@ def ls(
 @app.command()
 def find(
     query: str = typer.Argument(..., help="A Mongo-style query as JSON"),
+    datasets: bool = typer.Option(False, "--datasets", "-d", help="Query registry datasets instead of artifacts"),
+    show_all: bool = typer.Option(False, "--all", help="Datasets of every status (history too)"),
     limit: int = typer.Option(0, help="At most this many; 0 for all"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Find artifacts by a query, e.g. '{"labels.datatype": "model"}'."""
+    """Find artifacts (or --datasets) by a query, e.g. '{"labels.datatype": "model"}'."""
     import provkit as p
 
     try:
         parsed = json.loads(query)
     except json.JSONDecodeError as exc:
         raise ValueError(f"the query is not valid JSON: {exc}") from exc
+    if datasets:
+        from .registry_cmd import dataset_row, datasets_table
+
+        found = p.Registry().find_datasets(parsed, all_statuses=show_all, limit=limit or None)
+        print_json([dataset_row(d) for d in found]) if as_json else datasets_table(found)
+        return
     _emit(list(p.find_artifacts(parsed, limit or None)), as_json)
 
 

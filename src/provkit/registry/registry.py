@@ -301,13 +301,33 @@ class Registry:
             raise not_found("dataset", dataset_id)
         return found
 
-    def find_datasets(self, *, all_statuses: bool = False, **filters: Any) -> list[Dataset]:
-        """Datasets matching ``filters`` (name, owner, owner_type, relpath, version,
-        status, execution_id, keyword, spec), newest first; valid ones unless
-        ``status`` is given or ``all_statuses``."""
-        if "status" not in filters and not all_statuses:
-            filters["status"] = "valid"
-        return self.tables.find_datasets({k: v for k, v in filters.items() if v is not None})
+    def find_datasets(
+        self, query: dict | None = None, *, all_statuses: bool = False, limit: int | None = None, **filters: Any
+    ) -> list[Dataset]:
+        """Datasets matching a Mongo-style ``query`` (fields in ``registry/query.py``) and
+        keyword ``filters`` (name, owner, owner_type, relpath, version, status,
+        execution_id, keyword, spec), newest first; only valid ones unless a status is
+        asked for or ``all_statuses``."""
+        from ..repos.base import _check_limit
+        from .tables import filters_to_query
+
+        _check_limit(limit)
+        parts = [filters_to_query({k: v for k, v in filters.items() if v is not None})]
+        if query:
+            parts.append(dict(query))
+        if not all_statuses and not any("status" in part for part in parts):
+            parts.append({"status": "valid"})
+        return self.tables.query_datasets({"$and": parts}, limit)
+
+    def find(self, query: dict | None = None, **options: Any) -> Any:
+        """``find_datasets`` as a pandas DataFrame indexed by dataset id (like ``p.find``)."""
+        import pandas as pd
+
+        columns = ["name", "version", "status", "owner_type", "owner", "relpath", "nfiles", "total_size",
+                   "keywords", "execution_id", "creator", "created_at", "description"]  # fmt: skip
+        rows = [{"dataset_id": d.id, **{c: getattr(d, c) for c in columns}}
+                for d in self.find_datasets(query, **options)]  # fmt: skip
+        return pd.DataFrame(rows, columns=["dataset_id", *columns]).set_index("dataset_id")
 
     def latest(self, name: str, *, owner: str | None = None, owner_type: str | None = None) -> Dataset:
         """The highest valid version of ``name`` for an owner (default: this registry's)."""

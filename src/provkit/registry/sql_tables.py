@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from ..errors import RegistryError
 from ..repos.sql import schema
 from .records import Dataset, Execution, bump_version, parse_version
-from .tables import DatasetFilter, RegistryTables, _taken, _version_exists, check_filters, live_key
+from .tables import RegistryTables, _taken, _version_exists, live_key
 
 _DATASET_FIELDS = [f.name for f in dataclass_fields(Dataset)]
 _EXECUTION_FIELDS = [f.name for f in dataclass_fields(Execution)]
@@ -172,26 +172,18 @@ class SqlRegistryTables(RegistryTables):
             row = conn.execute(sa.select(t).where(t.c.id == dataset_id)).first()
         return Dataset(**_decode(row, _DATASET_FIELDS)) if row is not None else None
 
-    def find_datasets(self, filters: DatasetFilter) -> list[Dataset]:
-        check_filters(filters)
+    def query_datasets(self, query: dict, limit: int | None = None) -> list[Dataset]:
+        from ..query_sql import compile_query
+        from .query import sql_dataset_fields
+
         t = schema.datasets
-        stmt = sa.select(t).order_by(t.c.created_at.desc(), t.c.id)
-        for key, wanted in filters.items():
-            if key == "keyword":
-                stmt = stmt.where(self._has_keyword(wanted))
-            elif key == "status" and isinstance(wanted, (list, tuple, set, frozenset)):
-                stmt = stmt.where(t.c.status.in_(list(wanted)))
-            else:
-                stmt = stmt.where(t.c[key] == wanted)
+        dialect = self._engine.dialect.name
+        where = compile_query(query, sql_dataset_fields(dialect), dialect)
+        stmt = sa.select(t).where(where).order_by(t.c.created_at.desc(), t.c.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
         with self._engine.connect() as conn:
             return [Dataset(**_decode(row, _DATASET_FIELDS)) for row in conn.execute(stmt)]
-
-    def _has_keyword(self, keyword: str) -> Any:
-        column = schema.datasets.c.keywords
-        if self._engine.dialect.name == "postgresql":
-            return column.contains([keyword])
-        each = sa.func.json_each(column).table_valued("value")
-        return sa.exists(sa.select(1).select_from(each).where(each.c.value == keyword))
 
     def live_holder(self, key: str) -> Dataset | None:
         t = schema.datasets

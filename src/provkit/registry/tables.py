@@ -32,10 +32,18 @@ def live_key(owner_type: str, owner: str, relpath: str) -> str:
     return f"{owner_type}/{owner}/{relpath}"
 
 
-def check_filters(filters: DatasetFilter) -> None:
+def filters_to_query(filters: DatasetFilter) -> dict:
+    """Keyword filters as a query: exact values, a status tuple as ``$in``."""
     unknown = sorted(set(filters) - set(FILTER_KEYS))
     if unknown:
         raise RegistryError(f"unknown dataset filter(s) {unknown}; use {', '.join(FILTER_KEYS)}")
+    query: dict[str, Any] = {}
+    for key, wanted in filters.items():
+        if isinstance(wanted, (list, tuple, set, frozenset)):
+            query[key] = {"$in": list(wanted)}
+        else:
+            query[key] = wanted
+    return query
 
 
 class RegistryTables(ABC):
@@ -82,9 +90,13 @@ class RegistryTables(ABC):
     @abstractmethod
     def fetch_dataset(self, dataset_id: str) -> Dataset | None: ...
 
-    @abstractmethod
     def find_datasets(self, filters: DatasetFilter) -> list[Dataset]:
-        """Datasets matching every filter, newest first."""
+        """Datasets matching every filter (exact values; a tuple of statuses), newest first."""
+        return self.query_datasets(filters_to_query(filters))
+
+    @abstractmethod
+    def query_datasets(self, query: dict, limit: int | None = None) -> list[Dataset]:
+        """Datasets matching a Mongo-style query (``registry/query.py``), newest first."""
 
     @abstractmethod
     def live_holder(self, key: str) -> Dataset | None:
@@ -193,10 +205,13 @@ class MemoryRegistryTables(RegistryTables):
         found = self._datasets.get(dataset_id)
         return copy.deepcopy(found) if found is not None else None
 
-    def find_datasets(self, filters: DatasetFilter) -> list[Dataset]:
-        check_filters(filters)
-        found = [copy.deepcopy(d) for d in self._datasets.values() if _matches(d, filters)]
-        return _newest(found)
+    def query_datasets(self, query: dict, limit: int | None = None) -> list[Dataset]:
+        from ..query import matches, validate
+        from .query import DATASET_FIELDS, dataset_document
+
+        validate(query, DATASET_FIELDS)
+        found = [d for d in list(self._datasets.values()) if matches(dataset_document(d), query, DATASET_FIELDS)]
+        return [copy.deepcopy(d) for d in _newest(found)[:limit]]
 
     def live_holder(self, key: str) -> Dataset | None:
         holder = self._live.get(key)
@@ -213,19 +228,6 @@ class MemoryRegistryTables(RegistryTables):
                 if parent in wanted:
                     out[parent].append(child)
         return out
-
-
-def _matches(dataset: Dataset, filters: DatasetFilter) -> bool:
-    for key, wanted in filters.items():
-        if key == "keyword":
-            if wanted not in dataset.keywords:
-                return False
-        elif key == "status" and isinstance(wanted, (list, tuple, set, frozenset)):
-            if dataset.status not in wanted:
-                return False
-        elif getattr(dataset, key) != wanted:
-            return False
-    return True
 
 
 def _taken(relpath: str, holder: Dataset) -> RelpathTakenError:
