@@ -282,6 +282,20 @@ class RegistryConformance:
         down = lineage.descendants(cal, repo=repo)
         assert down == {ex1.id: 1, d1.id: 2, ex2.id: 3, d2.id: 4, uploaded.artifact.id: 5}
         assert lineage.get_record(repo, d1.id) == d1
+
+        calls = []
+
+        @p.provenance(repo=repo)
+        def summarize(dataset, scale):
+            calls.append(dataset.id)
+            return dataset.total_size * scale
+
+        total = summarize(d2, scale=2)
+        assert total == 10_000 and total.artifact.input_artifact_ids == [d2.id], "a dataset argument is a parent"
+        assert summarize(reg.get_dataset(d2.id), scale=2).artifact.id == total.artifact.id and len(calls) == 1
+        assert total.artifact.inputs_json["dataset"]["id"] == d2.id
+        assert lineage.ancestors(total, repo=repo)[ex2.id] == 2
+        assert total.artifact.id in lineage.descendants(d2, repo=repo)
         with pytest.raises(p.RecordNotFoundError):
             lineage.get_record(repo, "ds_nope")
         with pytest.raises(p.RecordNotFoundError):

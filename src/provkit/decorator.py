@@ -132,6 +132,8 @@ class TrackedFunction:
 
     def _check_proxies(self, proxies: list, kargs: dict) -> None:
         for proxy in proxies:
+            if not hashing.is_proxy(proxy):
+                continue  # a registry record: nothing to mutate
             artifact = proxy.artifact
             if hashing.hash(proxy.__wrapped__) != artifact.value_id:
                 names = ",".join(n for n, v in kargs.items() if v is proxy) or "nested"
@@ -216,7 +218,7 @@ class TrackedFunction:
         artifact = Artifact(
             artifact_id, "", self.name, version=self.version, fn_module=self.fn_module, fn_name=self.fn_name,
             inputs_json=summarize_inputs(recorded_kargs, recorded_varargs, karg_hashes),
-            input_artifact_ids=list(dict.fromkeys(p.artifact.id for p in proxies)),
+            input_artifact_ids=list(dict.fromkeys(p.artifact.id if hashing.is_proxy(p) else p.id for p in proxies)),
             run_id=run_info["id"], custom_fields=self.custom_fields, load_kwargs=self.load_kwargs,
             dump_kwargs=self.dump_kwargs, compute_duration=compute_duration, hash_duration=hash_duration,
             computed_at=computed_at, repo=repo, run_info=run_info, persisted=not read_only, user=current_user(),

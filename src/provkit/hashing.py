@@ -119,7 +119,15 @@ def _canon(obj: Any, proxies: list) -> Any:
     if getattr(t, "_provkit_proxy", False) is True:
         proxies.append(obj)
         return _canon(obj.__wrapped__, proxies)
+    if getattr(t, "_provkit_record", False) is True:  # a registry dataset / execution
+        proxies.append(obj)
+        return _record_key(obj)
     return obj  # everything else is reduced by the pickler's reducer_override
+
+
+def _record_key(record: Any) -> tuple:
+    """A registry record hashes by identity and content: its id and content hash."""
+    return ("provkit.record", record.id, getattr(record, "content_hash", None))
 
 
 def _buffer_digest(arr: Any) -> bytes:
@@ -325,7 +333,8 @@ _NO_PROXIES: list[Any] = []  # shared, never mutated: returned when nothing was 
 
 
 def hash_with_proxies(obj: Any) -> tuple[str, list[Any]]:
-    """Hash ``obj`` and return the ArtifactProxies found inside its builtin containers."""
+    """Hash ``obj`` and return the ArtifactProxies (and registry datasets / executions)
+    found inside its builtin containers: the lineage parents of a call."""
     t = type(obj)
     if t in _SCALARS and t is not bytes:
         return _plain_key(obj), _NO_PROXIES
@@ -333,6 +342,8 @@ def hash_with_proxies(obj: Any) -> tuple[str, list[Any]]:
         return obj.artifact.value_id, [obj]
     if t is bytes or t is bytearray or t is memoryview:
         return _hash_buffer(obj), _NO_PROXIES
+    if getattr(t, "_provkit_record", False) is True:
+        return _hexkey(_record_key(obj)), [obj]
     hook = getattr(t, "__provkit_hash__", None)
     if hook is not None and not isinstance(obj, type):  # objects that carry their own key
         return hook(obj), _NO_PROXIES

@@ -96,6 +96,8 @@ def summarize(value: Any, depth: int = 0, known_hash: str | None = None) -> Any:
     if is_proxy(value):
         a = value.artifact
         return {"id": a.id, "name": a.name, "value_id": a.value_id}
+    if getattr(t, "_provkit_record", False) is True:  # a registry dataset / execution
+        return {"id": value.id, "name": value.name, "kind": value.kind, "version": getattr(value, "version", None)}
     if type(value) in (list, tuple) and len(value) <= _MAX_ITEMS and depth < 4:
         return [summarize(v, depth + 1) for v in value]
     if type(value) is dict and len(value) <= _MAX_ITEMS and depth < 4 and all(type(k) is str for k in value):

@@ -106,6 +106,7 @@ class Execution:
     input_ids: list[str] = field(default_factory=list)
 
     kind = "execution"
+    _provkit_record = True  # passed to a decorated function, it becomes a lineage parent
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -158,6 +159,7 @@ class Dataset:
     run_id: str | None = None
 
     kind = "dataset"
+    _provkit_record = True  # passed to a decorated function, it becomes a lineage parent
 
     @property
     def version_tuple(self) -> tuple[int, int, int]:
