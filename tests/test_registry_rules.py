@@ -44,6 +44,10 @@ def _bumper(url: str, blobs: str, source: str, worker: int, start_at: float, que
             claimed = True
         except p.RelpathTakenError:
             claimed = False
+        try:  # nested places: "nest", "nest/x", "nest/x/x" ... any two overlap
+            reg.register_dataset("/".join(["nest"] + ["x"] * worker), "1.0.0", name=f"n{worker}", old_location=source)
+        except p.RegistryError as exc:
+            assert "overlaps" in str(exc), exc
         queue.put(("ok", versions, claimed))
     except Exception as exc:  # reported to the parent, which fails the test
         queue.put(("error", repr(exc), None))
@@ -71,6 +75,8 @@ def _concurrent_bumps(url: str, tmp_path, workers: int = 4) -> None:
     assert len(reg.find_datasets(name="catalog")) == 5 * workers
     assert [d.relpath for d in reg.find_datasets(name="contested")] == ["contested/place"]
     assert reg.find_datasets(status="pending") == []
+    nested = [d.relpath for d in reg.find_datasets() if d.relpath.startswith("nest")]
+    assert len(nested) <= 1, f"overlapping live datasets: {nested}"
 
 
 def test_concurrent_bumps_and_claims_on_sqlite(tmp_path):

@@ -176,6 +176,11 @@ class Registry:
             provenance=dict(provenance or {}), parent_ids=list(dict.fromkeys(parent_ids)), run_id=run["id"],
         )  # fmt: skip
         pending = self.tables.reserve(draft, bump, claim_relpath=True)
+        try:  # again, now that our claim is visible: of two racing nested claims, neither stays
+            self._check_overlap(owner_type, owner, relpath, ignore=pending.id)
+        except RegistryError:
+            self.tables.discard(pending.id)
+            raise
         location = live_key(owner_type, owner, relpath)
         area = self.area
         try:
@@ -402,9 +407,11 @@ class Registry:
         for record_id in ids:
             get_record(self.repo, record_id)
 
-    def _check_overlap(self, owner_type: str, owner: str, relpath: str) -> None:
+    def _check_overlap(self, owner_type: str, owner: str, relpath: str, ignore: str | None = None) -> None:
         """No live dataset may sit inside another's folder (or hold one's parent)."""
         for other in self.tables.find_datasets({"owner": owner, "owner_type": owner_type, "status": _LIVE}):
+            if other.id == ignore:
+                continue
             inner, outer = sorted((relpath, other.relpath), key=len)
             if outer.startswith(inner + "/"):
                 raise RegistryError(
