@@ -2,7 +2,9 @@
 
 Target (issue 5): <= 50 ms on SQLite; printed for PostgreSQL too. The graph: 100,000
 chains of 10 artifacts (each based on the previous one, plus a random earlier record
-for every third), loaded through Repository.save_batch.
+for every third), loaded through Repository.save_batch. Then 20 registry chains on top
+(execution -> dataset -> execution ... five of each, the first execution using an
+artifact): ancestors of each chain's last dataset cross from the registry into artifacts.
 Run: python bench/bench_lineage.py [--n 1000000] [--no-postgres]
 """
 
@@ -57,6 +59,34 @@ def _measure(label: str, repo, ids: list[str]) -> None:
           f"({statistics.median(sizes):.0f} ancestors; target on SQLite <= 50 ms)")  # fmt: skip
 
 
+def _measure_registry(label: str, repo, ids: list[str]) -> None:
+    import provkit as p
+
+    rng = random.Random(5)
+    reg = p.Registry(repo, owner="bench")
+    work = tempfile.mkdtemp(prefix="provkit-bench-registry-")
+    source = os.path.join(work, "part.bin")
+    with open(source, "wb") as fh:
+        fh.write(b"x" * 1000)
+    ends = []
+    for chain in range(20):
+        parent = ids[rng.randrange(len(ids))]
+        for step in range(5):
+            ex = reg.register_execution(f"stage-{step}", input_datasets=[parent])
+            parent = reg.register_dataset(
+                f"chains/c{chain}/s{step}", "1.0.0", name=f"c{chain}s{step}", old_location=source, execution_id=ex
+            ).id
+        ends.append(parent)
+    times, sizes = [], []
+    for end in ends:
+        t0 = time.perf_counter()
+        found = repo.ancestors(end, 10)
+        times.append(time.perf_counter() - t0)
+        sizes.append(len(found))
+    print(f"{label:<10} ancestors, depth 10, of a registry chain's last dataset: median "
+          f"{fmt_time(statistics.median(times))} ({statistics.median(sizes):.0f} ancestors)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -71,6 +101,7 @@ def main() -> None:
     ids = _load(repo, args.n)
     print(f"SQLite     loaded {len(ids):,} records in {time.perf_counter() - t0:.1f} s")
     _measure("SQLite", repo, ids)
+    _measure_registry("SQLite", repo, ids)
     if not args.no_postgres:
         from provkit.repos.sql.postgres import PostgresRepo
         from servers import start_postgres
@@ -84,6 +115,7 @@ def main() -> None:
                 conn.exec_driver_sql("ANALYZE")
             print(f"Postgres   loaded {len(ids):,} records in {time.perf_counter() - t0:.1f} s")
             _measure("Postgres", pg, ids)
+            _measure_registry("Postgres", pg, ids)
         finally:
             server.stop()
 
