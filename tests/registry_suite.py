@@ -300,3 +300,28 @@ class RegistryConformance:
             lineage.get_record(repo, "ds_nope")
         with pytest.raises(p.RecordNotFoundError):
             reg.register_execution("bad", input_datasets=["ds_nope"])
+
+    def test_one_replacement_at_a_time(self, reg, src_dir, tmp_path):
+        ds = reg.register_dataset("one/d", "1.0.0", old_location=src_dir, is_overwritable=True)
+        new = make_tree(tmp_path / "new", {"a.txt": b"new"})
+        seen = []
+
+        def meanwhile(nbytes, total):
+            if not seen:  # a second replace (and a delete) while the first one copies
+                seen.append(1)
+                with pytest.raises(p.RegistryError, match="in progress"):
+                    reg.replace_dataset(ds, new)
+                with pytest.raises(p.RegistryError, match="in progress"):
+                    reg.delete_dataset(ds)
+
+        done = reg.replace_dataset(ds, new, progress=meanwhile)
+        assert seen and done.status == "valid" and reg.get_dataset(ds.id).replaced_by == done.id
+        assert [d.id for d in reg.find_datasets(relpath="one/d")] == [done.id]
+
+        def fail(nbytes, total):
+            raise OSError("disk full")
+
+        with pytest.raises(OSError, match="disk full"):
+            reg.replace_dataset(done, new, progress=fail)
+        assert reg.get_dataset(done.id).replaced_by is None, "a failed replacement releases its claim"
+        assert reg.replace_dataset(done, new).replace_iteration == 2

@@ -4,7 +4,7 @@ A query addresses a dataset as this document:
 
     id, name, version, version_major / version_minor / version_patch, replace_iteration,
     relpath, owner, owner_type, description, data_org, nfiles, total_size, content_hash,
-    is_overwritable, status, execution_id, creator, created_at, spec, run_id,
+    is_overwritable, status, execution_id, creator, created_at, spec, run_id, replaced_by,
     keywords (array), parents (array: writer parents), provenance.* (JSON)
 
 e.g. ``{"owner_type": "production", "keywords": "sim", "total_size": {"$gt": 1e9}}``.
@@ -21,7 +21,8 @@ __all__ = ["DATASET_FIELDS", "dataset_document", "sql_dataset_fields"]
 
 _COLUMNS = ("id", "name", "version", "version_major", "version_minor", "version_patch", "replace_iteration",
             "relpath", "owner", "owner_type", "description", "data_org", "nfiles", "total_size", "content_hash",
-            "is_overwritable", "status", "execution_id", "creator", "created_at", "spec", "run_id")  # fmt: skip
+            "is_overwritable", "status", "execution_id", "creator", "created_at", "spec", "run_id",
+            "replaced_by")  # fmt: skip
 _ALIASES = {"keyword": "keywords", "parent_ids": "parents", "username": "creator", "creation_time": "created_at"}
 
 #: The schema the Python evaluator uses (memory repositories).

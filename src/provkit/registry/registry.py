@@ -226,6 +226,11 @@ class Registry:
             status_changed_at=None, status_changed_by=None, replaced_by=None, location=None,
         )  # fmt: skip
         pending = self.tables.reserve(draft, None, claim_relpath=False)
+        if not self.tables.claim_replacement(old.id, pending.id):
+            self.tables.discard(pending.id)
+            now = self.get_dataset(old.id)
+            busy = f" (replacement {now.replaced_by} in progress)" if now.replaced_by else ""
+            raise RegistryError(f"dataset {old.id} is {now.status} and cannot be replaced now{busy}")
         area = self.area
         staging = _place("_staging", pending.id, old.relpath, data_org)
         try:
@@ -233,6 +238,7 @@ class Registry:
             area.verify(staging, manifest)
         except BaseException:
             area.remove(staging)
+            self.tables.release_replacement(old.id, pending.id)
             self.tables.discard(pending.id)
             raise
         # the old files move aside first, so the old record points at whole files throughout
@@ -285,6 +291,8 @@ class Registry:
                 first = dataset.replace_iteration == 0
                 self.area.remove(live_key(dataset.owner_type, dataset.owner, dataset.relpath)
                                  if first else f"_staging/{dataset.id}")  # fmt: skip
+                for old in self.tables.query_datasets({"replaced_by": dataset.id, "status": "valid"}):
+                    self.tables.release_replacement(old.id, dataset.id)
                 self.tables.discard(dataset.id)
                 stale.append(dataset.id)
         return stale
@@ -399,6 +407,8 @@ class Registry:
         ds = self.get_dataset(dataset_id)
         if ds.status != "valid":
             raise RegistryError(f"cannot {action} dataset {ds.id}: it is {ds.status}")
+        if ds.replaced_by is not None:
+            raise RegistryError(f"cannot {action} dataset {ds.id}: replacement {ds.replaced_by} is in progress")
         return ds
 
     def _require_records(self, ids: list[str]) -> None:

@@ -148,6 +148,26 @@ class SqlRegistryTables(RegistryTables):
             self._edges(conn, dataset_id, parents + list(done.parent_ids))
         return done
 
+    def claim_replacement(self, old_id: str, new_id: str) -> bool:
+        t = schema.datasets
+        stmt = (
+            sa.update(t)
+            .where(t.c.id == old_id, t.c.status == "valid", t.c.replaced_by.is_(None))
+            .values(replaced_by=new_id)
+        )
+        with self._engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def release_replacement(self, old_id: str, new_id: str) -> None:
+        t = schema.datasets
+        stmt = (
+            sa.update(t)
+            .where(t.c.id == old_id, t.c.status == "valid", t.c.replaced_by == new_id)
+            .values(replaced_by=None)
+        )
+        with self._engine.begin() as conn:
+            conn.execute(stmt)
+
     def discard(self, dataset_id: str) -> None:
         with self._engine.begin() as conn:
             conn.execute(sa.delete(schema.datasets).where(schema.datasets.c.id == dataset_id))

@@ -77,6 +77,15 @@ class RegistryTables(ABC):
         write its edges; with ``replaces``, mark that one ``replaced`` in the same step."""
 
     @abstractmethod
+    def claim_replacement(self, old_id: str, new_id: str) -> bool:
+        """Atomically mark valid dataset ``old_id`` as being replaced by ``new_id``
+        (``replaced_by``); False if it is not valid or another replacement holds it."""
+
+    @abstractmethod
+    def release_replacement(self, old_id: str, new_id: str) -> None:
+        """Undo ``claim_replacement`` (the replacement failed or was abandoned)."""
+
+    @abstractmethod
     def discard(self, dataset_id: str) -> None:
         """Forget a pending dataset (its copy failed)."""
 
@@ -178,6 +187,20 @@ class MemoryRegistryTables(RegistryTables):
             parents = [done.execution_id] if done.execution_id else []
             self._edges[dataset_id] = list(dict.fromkeys(parents + list(done.parent_ids)))
             return copy.deepcopy(done)
+
+    def claim_replacement(self, old_id: str, new_id: str) -> bool:
+        with self._lock:
+            old = self._datasets.get(old_id)
+            if old is None or old.status != "valid" or old.replaced_by is not None:
+                return False
+            self._datasets[old_id] = replace(old, replaced_by=new_id)
+            return True
+
+    def release_replacement(self, old_id: str, new_id: str) -> None:
+        with self._lock:
+            old = self._datasets.get(old_id)
+            if old is not None and old.replaced_by == new_id and old.status == "valid":
+                self._datasets[old_id] = replace(old, replaced_by=None)
 
     def discard(self, dataset_id: str) -> None:
         with self._lock:
