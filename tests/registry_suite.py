@@ -325,3 +325,27 @@ class RegistryConformance:
             reg.replace_dataset(done, new, progress=fail)
         assert reg.get_dataset(done.id).replaced_by is None, "a failed replacement releases its claim"
         assert reg.replace_dataset(done, new).replace_iteration == 2
+
+    def test_an_interrupted_replace_leaves_the_old_dataset_readable(self, reg, src_dir, tmp_path, monkeypatch):
+        from provkit.registry.storage import DatasetArea
+
+        ds = reg.register_dataset("ir/d", "1.0.0", old_location=src_dir, is_overwritable=True)
+        new = make_tree(tmp_path / "new", {"a.txt": b"new"})
+        original = DatasetArea.copy_within
+
+        def interrupted(self, source, target, manifest):
+            if source.startswith("_staging/"):  # old files archived, live place cleared: stop here
+                raise KeyboardInterrupt
+            return original(self, source, target, manifest)
+
+        monkeypatch.setattr(DatasetArea, "copy_within", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            reg.replace_dataset(ds, new)
+        monkeypatch.setattr(DatasetArea, "copy_within", original)
+        old = reg.get_dataset(ds.id)
+        assert old.status == "valid" and old.location == f"_archive/{ds.id}"
+        assert _read(os.path.join(reg.fetch(old, tmp_path / "o"), "a.txt")) == b"alpha", "still whole"
+        assert len(reg.cleanup(older_than=0)) == 1 and reg.get_dataset(ds.id).replaced_by is None
+        done = reg.replace_dataset(ds, new)
+        assert _read(os.path.join(reg.fetch(done, tmp_path / "n"), "a.txt")) == b"new"
+        assert not [f for f in stored_files(reg) if f.startswith(("_archive", "_staging"))], "nothing left over"

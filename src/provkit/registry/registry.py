@@ -242,13 +242,14 @@ class Registry:
             self.tables.discard(pending.id)
             raise
         # the old files move aside first, so the old record points at whole files throughout
+        live = live_key(old.owner_type, old.owner, old.relpath)
         archive = _place("_archive", old.id, old.relpath, old.data_org)
-        self._copy_within(area, old.location, archive, old.manifest)
+        self._archive(area, old, archive)
         self.tables.set_location(old.id, archive)
-        area.remove(old.location)
-        self._copy_within(area, staging, old.location, manifest)
+        area.remove(live)
+        self._copy_within(area, staging, live, manifest)
         done = self.tables.commit(
-            pending.id, _fields(data_org, manifest, old.location), replaces=old.id, by=current_user(), at=_now()
+            pending.id, _fields(data_org, manifest, live), replaces=old.id, by=current_user(), at=_now()
         )
         area.remove(staging)
         if not self.dependents(old.id):
@@ -273,13 +274,15 @@ class Registry:
                 dependents=dependents,
             )
         area = self.area
+        live = live_key(old.owner_type, old.owner, old.relpath)
+        archive = _place("_archive", old.id, old.relpath, old.data_org)
         if dependents:
-            archive = _place("_archive", old.id, old.relpath, old.data_org)
-            self._copy_within(area, old.location, archive, old.manifest)
+            self._archive(area, old, archive)
             self.tables.retire(old.id, "deleted", by=current_user(), at=_now(), location=archive)
         else:
             self.tables.retire(old.id, "deleted", by=current_user(), at=_now(), location=None)
-        area.remove(old.location)
+            area.remove(f"_archive/{old.id}")  # left by an interrupted replace, if any
+        area.remove(live)
         return self.get_dataset(old.id)
 
     def cleanup(self, older_than: float = 24 * 3600.0) -> list[str]:
@@ -442,6 +445,12 @@ class Registry:
             digest, size = area._hash(full)
             manifest[rel] = {"size": size, "hash": digest}
         return "directory", manifest
+
+    def _archive(self, area: DatasetArea, ds: Dataset, archive: str) -> None:
+        """Copy a dataset's files to its archive place (already there after an
+        interrupted replace: then nothing to do)."""
+        if ds.location != archive:
+            self._copy_within(area, ds.location, archive, ds.manifest)
 
     def _copy_within(self, area: DatasetArea, source: str, target: str, manifest: dict) -> None:
         area.remove(target)
