@@ -1,4 +1,4 @@
-"""Dataset files in the registry's storage: copy in, verify, move, remove, fetch.
+"""Dataset files in the registry's storage: copy in, verify, copy within, remove, fetch.
 
 The storage is the file tree beside the repository's blobs (``BlobStore.tree()``):
 a local folder, an S3/GCS prefix or an SFTP folder, reached through fsspec. A dataset
