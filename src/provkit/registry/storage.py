@@ -46,6 +46,21 @@ def scan(old_location: str | os.PathLike) -> tuple[str, list[tuple[str, str, int
     return "directory", files
 
 
+def _pump(src: Any, dst: Any | None, progress: Progress | None = None, total: int = 0) -> tuple[str, int]:
+    """Read ``src`` to its end, writing to ``dst`` (if any) and hashing on the way;
+    returns (xxh3-128 hex digest, bytes read)."""
+    hasher = xxhash.xxh3_128()
+    size = 0
+    while chunk := src.read(_CHUNK):
+        hasher.update(chunk)
+        if dst is not None:
+            dst.write(chunk)
+        size += len(chunk)
+        if progress is not None:
+            progress(len(chunk), total)
+    return hasher.hexdigest(), size
+
+
 def content_hash(manifest: dict[str, dict]) -> str:
     """One hash for a dataset: over every file's name, size and content hash."""
     hasher = xxhash.xxh3_128(b"dataset:")
@@ -81,24 +96,21 @@ class DatasetArea:
         made: set[str] = set()
         for rel, local, size in files:
             target = self.path(location, rel)
-            parent = posixpath.dirname(target)
-            if parent not in made:
-                with contextlib.suppress(FileExistsError):
-                    self.fs.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            hasher = xxhash.xxh3_128()
-            written = 0
+            self._parent_folder(target, made)
             with open(local, "rb") as src, self.fs.open(target, "wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    hasher.update(chunk)
-                    dst.write(chunk)
-                    written += len(chunk)
-                    if progress is not None:
-                        progress(len(chunk), total)
+                digest, written = _pump(src, dst, progress, total)
             if written != size:
                 raise DatasetCopyError(f"{local} changed size while it was copied ({size} -> {written} bytes)")
-            manifest[rel] = {"size": written, "hash": hasher.hexdigest()}
+            manifest[rel] = {"size": written, "hash": digest}
         return manifest
+
+    def _parent_folder(self, path: str, made: set[str]) -> None:
+        """Create ``path``'s folder once per copy (object stores need none; harmless)."""
+        parent = posixpath.dirname(path)
+        if parent not in made:
+            with contextlib.suppress(FileExistsError):
+                self.fs.makedirs(parent, exist_ok=True)
+            made.add(parent)
 
     def verify(self, location: str, manifest: dict) -> None:
         """Read every file back from the storage; DatasetCopyError naming any mismatch."""
@@ -116,13 +128,8 @@ class DatasetArea:
             raise DatasetCopyError(f"copy at {self.url(location)} did not verify: " + "; ".join(bad))
 
     def _hash(self, path: str) -> tuple[str, int]:
-        hasher = xxhash.xxh3_128()
-        size = 0
         with self.fs.open(path, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                hasher.update(chunk)
-                size += len(chunk)
-        return hasher.hexdigest(), size
+            return _pump(fh, None)
 
     def exists(self, location: str) -> bool:
         return bool(self.fs.exists(self.path(location)))
@@ -147,11 +154,7 @@ class DatasetArea:
         made: set[str] = set()
         for rel in manifest:
             src, dest = self.path(source, rel), self.path(target, rel)
-            parent = posixpath.dirname(dest)
-            if parent not in made:
-                with contextlib.suppress(FileExistsError):
-                    self.fs.makedirs(parent, exist_ok=True)
-                made.add(parent)
+            self._parent_folder(dest, made)
             if local:
                 try:
                     os.link(src, dest)
@@ -172,15 +175,10 @@ class DatasetArea:
         for rel, entry in manifest.items():
             local = top if single else os.path.join(dest, *rel.split("/"))
             os.makedirs(os.path.dirname(local) or ".", exist_ok=True)
-            hasher = xxhash.xxh3_128()
             tmp = local + ".provkit-part"
             with self.fs.open(self.path(location, rel), "rb") as src, open(tmp, "wb") as out:
-                while chunk := src.read(_CHUNK):
-                    hasher.update(chunk)
-                    out.write(chunk)
-                    if progress is not None:
-                        progress(len(chunk), total)
-            if hasher.hexdigest() != entry["hash"]:
+                digest, _ = _pump(src, out, progress, total)
+            if digest != entry["hash"]:
                 os.unlink(tmp)
                 raise DatasetCopyError(f"{self.url(location)}/{rel}: content does not match its recorded hash")
             os.replace(tmp, local)
