@@ -45,18 +45,24 @@ def _load(repo, n: int, batch: int = 10_000) -> list[str]:
     return ids
 
 
+def _time_ancestors(repo, starts: list[str]) -> tuple[float, float]:
+    """Median seconds and median count of ``repo.ancestors(start, 10)`` (after a warm-up)."""
+    repo.ancestors(starts[0], 10)
+    times, sizes = [], []
+    for start in starts:
+        t0 = time.perf_counter()
+        found = repo.ancestors(start, 10)
+        times.append(time.perf_counter() - t0)
+        sizes.append(len(found))
+    return statistics.median(times), statistics.median(sizes)
+
+
 def _measure(label: str, repo, ids: list[str]) -> None:
     rng = random.Random(4)
     leaves = [ids[c * 10 + 9] for c in (rng.randrange(len(ids) // 10) for _ in range(60))]
-    repo.ancestors(leaves[0], 10)
-    times, sizes = [], []
-    for leaf in leaves:
-        t0 = time.perf_counter()
-        found = repo.ancestors(leaf, 10)
-        times.append(time.perf_counter() - t0)
-        sizes.append(len(found))
-    print(f"{label:<10} ancestors, depth 10, of a chain's last record: median {fmt_time(statistics.median(times))} "
-          f"({statistics.median(sizes):.0f} ancestors; target on SQLite <= 50 ms)")  # fmt: skip
+    median, size = _time_ancestors(repo, leaves)
+    print(f"{label:<10} ancestors, depth 10, of a chain's last record: median {fmt_time(median)} "
+          f"({size:.0f} ancestors; target on SQLite <= 50 ms)")  # fmt: skip
 
 
 def _measure_registry(label: str, repo, ids: list[str]) -> None:
@@ -77,14 +83,9 @@ def _measure_registry(label: str, repo, ids: list[str]) -> None:
                 f"chains/c{chain}/s{step}", "1.0.0", name=f"c{chain}s{step}", old_location=source, execution_id=ex
             ).id
         ends.append(parent)
-    times, sizes = [], []
-    for end in ends:
-        t0 = time.perf_counter()
-        found = repo.ancestors(end, 10)
-        times.append(time.perf_counter() - t0)
-        sizes.append(len(found))
+    median, size = _time_ancestors(repo, ends)
     print(f"{label:<10} ancestors, depth 10, of a registry chain's last dataset: median "
-          f"{fmt_time(statistics.median(times))} ({statistics.median(sizes):.0f} ancestors)")  # fmt: skip
+          f"{fmt_time(median)} ({size:.0f} ancestors)")  # fmt: skip
 
 
 def main() -> None:

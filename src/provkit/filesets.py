@@ -328,12 +328,6 @@ def run_files() -> Files:
 
 
 def _id_of(item: Any) -> str:
-    if hashing.is_proxy(item):
-        return item.artifact.id
-    if isinstance(item, Artifact):
-        return item.id
-    if isinstance(item, str):
-        return item
-    if getattr(item, "kind", None) in ("dataset", "execution"):  # registry records
-        return item.id
-    raise TypeError(f"based_on takes artifacts, proxies, datasets or ids, not {type(item).__name__}")
+    from .registry.registry import record_id_of
+
+    return record_id_of(item, "based_on takes")

@@ -90,8 +90,24 @@ def _short(record_id: str) -> str:
     return record_id[:14]
 
 
+class _Record:
+    """What executions and datasets share: a dict form, a lineage picture in Jupyter,
+    and being a lineage parent when passed to a decorated function."""
+
+    _provkit_record = True
+    id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    def _repr_svg_(self) -> str:
+        from ..vis import visualize_lineage
+
+        return visualize_lineage(self)._repr_svg_()
+
+
 @dataclass
-class Execution:
+class Execution(_Record):
     """One stage of a pipeline: what ran, where, how it was configured, and by whom."""
 
     id: str
@@ -106,10 +122,6 @@ class Execution:
     input_ids: list[str] = field(default_factory=list)
 
     kind = "execution"
-    _provkit_record = True  # passed to a decorated function, it becomes a lineage parent
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def _repr_html_(self) -> str:
         rows = [("name", self.name), ("id", self.id), ("description", self.description), ("site", self.site),
@@ -117,17 +129,12 @@ class Execution:
                 ("inputs", ", ".join(self.input_ids))]  # fmt: skip
         return _html_table("Execution", rows)
 
-    def _repr_svg_(self) -> str:
-        from ..vis import visualize_lineage
-
-        return visualize_lineage(self)._repr_svg_()
-
     def __repr__(self) -> str:
         return f"<Execution {self.name!r} {_short(self.id)}>"
 
 
 @dataclass
-class Dataset:
+class Dataset(_Record):
     """A registered dataset: a file or a directory copied into the registry's storage."""
 
     id: str
@@ -159,14 +166,10 @@ class Dataset:
     run_id: str | None = None
 
     kind = "dataset"
-    _provkit_record = True  # passed to a decorated function, it becomes a lineage parent
 
     @property
     def version_tuple(self) -> tuple[int, int, int]:
         return parse_version(self.version)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def _repr_html_(self) -> str:
         rows = [("name", self.name), ("version", self.version), ("id", self.id), ("status", self.status),
@@ -175,11 +178,6 @@ class Dataset:
                 ("keywords", ", ".join(self.keywords)), ("execution", self.execution_id),
                 ("description", self.description)]  # fmt: skip
         return _html_table("Dataset", rows)
-
-    def _repr_svg_(self) -> str:
-        from ..vis import visualize_lineage
-
-        return visualize_lineage(self)._repr_svg_()
 
     def __repr__(self) -> str:
         return f"<Dataset {self.name!r} {self.version} {self.status} {_short(self.id)}>"

@@ -39,8 +39,9 @@ def _check_owner(owner: str) -> str:
     return owner
 
 
-def record_id_of(item: Any) -> str:
-    """The id behind a record, artifact, proxy or id string."""
+def record_id_of(item: Any, context: str = "expected") -> str:
+    """The id behind a record, artifact, proxy or id string (``context`` starts the
+    error message for anything else)."""
     from ..artifacts import Artifact
     from ..hashing import is_proxy
 
@@ -50,7 +51,7 @@ def record_id_of(item: Any) -> str:
         return item.id
     if isinstance(item, str):
         return item
-    raise TypeError(f"expected a dataset, execution, artifact, proxy or id, not {type(item).__name__}")
+    raise TypeError(f"{context} a dataset, execution, artifact, proxy or id, not {type(item).__name__}")
 
 
 class Registry:

@@ -120,11 +120,9 @@ class RegistryTables(ABC):
 
 
 def _newest(records: Iterable[Any]) -> list[Any]:
-    def key(record: Any) -> tuple:
-        when = record.created_at
-        return (when is None, -(when.timestamp() if when else 0.0), record.id)
+    from ..repos.base import newest_first
 
-    return sorted(records, key=key)
+    return sorted(records, key=lambda record: newest_first(record.created_at, record.id))
 
 
 class MemoryRegistryTables(RegistryTables):

@@ -480,10 +480,13 @@ def _check_limit(limit: int | None) -> None:
         raise QueryError(f"limit must be a non-negative int or None, got {limit!r}", part=limit)
 
 
+def newest_first(when: Any, record_id: str) -> tuple:
+    """Sort key: newest first, undated last, then id for a stable order."""
+    return (when is None, -when.timestamp() if when is not None else 0.0, record_id)
+
+
 def _newest_first(artifact: Artifact) -> tuple:
-    """Sort key: newest computed_at first, undated last, then id for a stable order."""
-    when = artifact.computed_at
-    return (when is None, -when.timestamp() if when is not None else 0.0, artifact.id)
+    return newest_first(artifact.computed_at, artifact.id)
 
 
 def default_location() -> str:
