@@ -246,7 +246,7 @@ def test_returns_composite(any_repo):
 
     r = split(6)
     assert r["evens"] == [0, 2, 4] and r["odds"] == [1, 3, 5]
-    assert p.is_proxy(r["evens"]) and r["evens"].artifact.name.endswith(".evens")
+    assert p.is_proxy(r["evens"]) and r["evens"].artifact.name.endswith("_evens")
     again = split(6)
     assert calls == [6]
     assert again.artifact.composite
@@ -283,12 +283,11 @@ def test_serializer_and_kwargs(any_repo):
     assert art.dump_kwargs == {"compress": 3} and art.load_kwargs == {"mmap_mode": None}
     assert (art.value == np.arange(300_000)).all()
 
-    @p.provenance(serializer="no_such_serializer")
-    def bad(a):
-        return a
+    with pytest.raises(p.SerializationError, match="no_such_serializer"):  # at decoration, as in provenance
 
-    with pytest.raises(p.SerializationError, match="no_such_serializer"):
-        bad(1)
+        @p.provenance(serializer="no_such_serializer")
+        def bad(a):
+            return a
 
 
 def test_pandas_round_trip_exactly(any_repo):
@@ -375,7 +374,8 @@ def test_use_cache_false_recomputes_and_records(any_repo):
 
     r1, r2 = f(1), f(1)
     assert calls == [1, 1] and (r1, r2) == (1, 2)
-    assert p.load_artifact(r2.artifact.id).value == 2, "the newest result is recorded"
+    assert p.load_artifact(r2.artifact.id).value == 2, "each result is recorded under an id of its own"
+    assert p.load_artifact(r1.artifact.id).value == 1 and r1.artifact.id != r2.artifact.id
 
     calls.clear()
 
@@ -384,12 +384,13 @@ def test_use_cache_false_recomputes_and_records(any_repo):
         calls.append(a)
         return a
 
+    cached = g(1)
     p.set_use_cache(False)
     g(1), g(1)
-    assert len(calls) == 2
+    assert len(calls) == 3
     p.set_use_cache(True)
-    g(1)
-    assert len(calls) == 2
+    assert g(1).artifact.id == cached.artifact.id, "uncached calls never replace the cached artifact"
+    assert len(calls) == 3
     assert p.get_use_cache() is True
 
 
@@ -442,7 +443,8 @@ def test_archive_file_function(any_repo, tmp_path):
     a = p.archive_file(str(path), name="raw", custom_fields={"src": "lab"})
     assert a.artifact.name == "raw" and a.artifact.custom_fields == {"src": "lab"}
     assert a.read_bytes() == b"\x00" * 100
-    assert p.archive_file(str(path), name="raw").artifact.id == a.artifact.id
+    assert p.archive_file(str(path), name="raw", custom_fields={"src": "lab"}).artifact.id == a.artifact.id
+    assert p.archive_file(str(path), name="raw").artifact.id != a.artifact.id, "custom_fields are part of the id"
     assert path.exists()
     moved = p.archive_file(str(path), name="raw2", delete_original=True)
     assert not path.exists() and moved.read_bytes() == b"\x00" * 100

@@ -51,7 +51,7 @@ def test_proxy_dict_groups_by_name(pipeline_fns):
     grouped = artifact_set.proxy_dict(group_artifacts_of_same_name=True)
     names = {k.rsplit(".", 1)[-1]: v for k, v in grouped.items()}
     assert sorted(len(x) for x in names["load_data"]) == [3, 3]
-    assert names["build_model"][0]["trees"] == 100 and p.is_proxy(names["build_model"][0])
+    assert names["build_model"]["trees"] == 100 and p.is_proxy(names["build_model"]), "one artifact: one proxy"
     assert p.load_set_by_labels({"name": "prod", "stage": "train"}).id == artifact_set.id
 
 

@@ -7,7 +7,8 @@ repository under ``$PROVKIT_HOME`` (default ``~/.local/share/provkit``).
 
 from .artifacts import Artifact, ArtifactProxy, load_artifact, load_proxy
 from .config import Config, from_config
-from .decorator import archive_file, ensure_proxies, provenance
+from .archiving import archive_file
+from .decorator import ensure_proxies, provenance
 from .errors import (
     ArtifactNotFoundError,
     BlobCorruptError,
@@ -32,6 +33,7 @@ from .errors import (
     SerializationError,
     SetNotFoundError,
     StoreError,
+    UnknownSerializerError,
     VersionExistsError,
 )
 from .files import ArchivedFile
@@ -72,6 +74,22 @@ from .settings import (
 
 __version__ = "0.1.0"
 
+#: Submodules reachable as ``p.<name>`` right after ``import provkit as p`` (imported on
+#: first use, so the import stays cheap): ``p.lineage.ancestors(...)``, ``p.vis...``.
+_SUBMODULES = frozenset({
+    "archiving", "artifacts", "blobstores", "capture", "cli", "config", "decorator", "display", "errors", "files",
+    "filesets", "hashing", "inputs", "lazy", "lineage", "migrations", "query", "query_sql", "registry", "repos",
+    "runs", "search", "serializers", "sets", "settings", "vis",
+})  # fmt: skip
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "Artifact",
     "ArtifactNotFoundError",
@@ -108,6 +126,7 @@ __all__ = [
     "SerializationError",
     "SetNotFoundError",
     "StoreError",
+    "UnknownSerializerError",
     "VersionExistsError",
     "archive_file",
     "as_user",

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import wrapt
 
+from .capture import note_artifact
+
 if TYPE_CHECKING:
     from .repos.base import Repository
 
-__all__ = ["Artifact", "ArtifactProxy", "ArtifactRef", "load_artifact", "load_proxy"]
+__all__ = ["Artifact", "ArtifactProxy", "ArtifactRef", "coerce_to_artifact", "load_artifact", "load_proxy"]
 
 _UNSET: Any = object()
 
@@ -163,8 +165,9 @@ class Artifact:
         return self._require_repo().load_value(self)
 
     def proxy(self) -> ArtifactProxy:
-        """The value wrapped in an ArtifactProxy carrying this artifact."""
-        return ArtifactProxy(self.value, self)
+        """The value wrapped in an ArtifactProxy carrying this artifact (a composite's
+        value is a lazy dict of its members' proxies)."""
+        return ArtifactProxy(self._require_repo().proxy_value(self), self)
 
     def _require_repo(self) -> Repository:
         if self.repo is None:
@@ -231,10 +234,13 @@ class ArtifactProxy(wrapt.ObjectProxy):
 
     def __new__(cls, value: Any, artifact: Artifact) -> ArtifactProxy:
         if cls is ArtifactProxy:  # special methods Python looks up on the type itself
+            kind = type(value)
             if callable(value):
                 cls = _CallableArtifactProxy
-            elif hasattr(type(value), "__fspath__"):
+            elif hasattr(kind, "__fspath__"):
                 cls = _PathArtifactProxy
+            elif hasattr(kind, "__next__"):
+                cls = _IteratorArtifactProxy
         return super().__new__(cls)
 
     def __init__(self, value: Any, artifact: Artifact) -> None:
@@ -258,11 +264,12 @@ class ArtifactProxy(wrapt.ObjectProxy):
     def __reduce_ex__(self, protocol: int) -> tuple:
         return self.__reduce__()
 
-    def __copy__(self) -> Any:
-        return copy.copy(self.__wrapped__)
+    def __copy__(self) -> ArtifactProxy:
+        """A proxy of a copy of the value, carrying the same artifact."""
+        return ArtifactProxy(copy.copy(self.__wrapped__), self._self_artifact)
 
-    def __deepcopy__(self, memo: dict) -> Any:
-        return copy.deepcopy(self.__wrapped__, memo)
+    def __deepcopy__(self, memo: dict) -> ArtifactProxy:
+        return ArtifactProxy(copy.deepcopy(self.__wrapped__, memo), self._self_artifact)
 
 
 class _CallableArtifactProxy(ArtifactProxy):
@@ -277,6 +284,13 @@ class _PathArtifactProxy(ArtifactProxy):
 
     def __fspath__(self) -> Any:
         return self.__wrapped__.__fspath__()
+
+
+class _IteratorArtifactProxy(ArtifactProxy):
+    """The proxy of an iterator: ``next(proxy)`` advances the value."""
+
+    def __next__(self) -> Any:
+        return next(self.__wrapped__)
 
 
 class ArtifactRef:
@@ -295,10 +309,24 @@ class ArtifactRef:
 
 
 def load_artifact(artifact_id: str) -> Artifact:
-    """Load the Artifact with ``artifact_id`` from the default repository."""
+    """Load the Artifact with ``artifact_id`` from the default repository (inside
+    ``capture_set`` it joins the set)."""
     from .settings import get_default_repo
 
-    return get_default_repo().get_artifact(artifact_id)
+    artifact = get_default_repo().get_artifact(artifact_id)
+    note_artifact(artifact.id)
+    return artifact
+
+
+def coerce_to_artifact(item: Any) -> Artifact:
+    """An Artifact from an Artifact, an ArtifactProxy or an artifact id."""
+    if isinstance(item, Artifact):
+        return item
+    if getattr(type(item), "_provkit_proxy", False) is True:
+        return item.artifact
+    if isinstance(item, str):
+        return load_artifact(item)
+    raise TypeError(f"expected an Artifact, an ArtifactProxy or an artifact id, got {type(item).__name__}")
 
 
 def load_proxy(artifact_id: str) -> ArtifactProxy:

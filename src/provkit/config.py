@@ -27,11 +27,15 @@ __all__ = ["Config", "from_config", "load_yaml", "embedded_config"]
 
 _TOP_LEVEL = {"blobstores", "artifact_repos", "default_repo", "use_cache", "check_mutations", "read_only"}
 _STORE_FLAGS = {"read", "write", "delete", "read_through_write", "on_duplicate_key"}
-_REPO_FLAGS = {"read", "write", "delete", "inline_max_bytes", "verify"}
+_REPO_FLAGS = {"read", "write", "delete", "read_through_write", "inline_max_bytes", "verify"}
 
 
-class Config:
-    """Blob stores and repositories built from one config dict, by name."""
+class Config(Mapping):
+    """Blob stores and repositories built from one config dict, by name.
+
+    Reads like the config dict it was built from (``config["default_repo"]``), as the
+    provenance library's config object did; ``raw`` is that dict.
+    """
 
     def __init__(
         self,
@@ -44,6 +48,15 @@ class Config:
         self.blobstores = blobstores
         self.repos = repos
         self.default_repo = default_repo
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def __iter__(self) -> Any:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
 
     def repo(self, name: str) -> Repository:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Mapping
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -27,18 +28,19 @@ from .errors import (
     NotProxyError,
     SerializationError,
 )
-from .files import FILE_SERIALIZER, ArchivedFile, file_value_id
+from .archiving import archive, archive_file
+from .capture import capturing, note_artifact
+from .files import FILE_SERIALIZER
 from .inputs import Binder, storable, summarize_inputs
 from .lazy import LazyDict
 from .repos.base import Repository
 from .runs import current_run_info, current_user
 from .serializers import get_serializer, serializer_for
-from .sets import _local as _capture_state
-from .sets import note_artifact
 
 __all__ = ["provenance", "ensure_proxies", "archive_file", "TrackedFunction"]
 
 _perf = time.perf_counter
+_OWN: Any = object()  # "the function's own serializer option"
 
 
 def _names(value: Iterable[str] | None, what: str, binder: Binder, fn: Callable) -> frozenset[str]:
@@ -93,6 +95,7 @@ class TrackedFunction:
             raise ConfigError(f"{fn.__qualname__}: archive_file=True stores files; drop serializer={self.serializer!r}")
         self.load_kwargs = options["load_kwargs"]
         self.dump_kwargs = options["dump_kwargs"]
+        _check_serializers(self.name, self.serializer, self.returns_composite)
         self.use_cache = options["use_cache"]
         self.read_only = options["read_only"]
         self._plain = not (
@@ -177,28 +180,22 @@ class TrackedFunction:
 
         repo = self.resolve_repo()
         use_cache = settings.get_use_cache() if self.use_cache is None else self.use_cache
-        replace = not use_cache  # recomputing on purpose: the new result wins
         repair = False
         if use_cache:
             artifact = repo.lookup(artifact_id)
             if artifact is not None:
                 try:
-                    return self._hit(artifact)
+                    return ArtifactProxy(repo.proxy_value(artifact), artifact)
                 except (BlobMissingError, BlobCorruptError):
-                    replace = repair = True  # no good copy of the value is left: recompute, store again
+                    repair = True  # no good copy of the value is left: recompute, store again
         return self._miss(
             repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
-            proxies, hash_duration, replace=replace, repair=repair,
+            proxies, hash_duration, repair=repair, uncached=not use_cache,
         )  # fmt: skip
-
-    def _hit(self, artifact: Artifact) -> Any:
-        if artifact.composite:
-            return ArtifactProxy(_composite_value(artifact), artifact)
-        return ArtifactProxy(artifact.repo.load_value(artifact), artifact)  # type: ignore[union-attr]
 
     def _miss(self, repo: Repository, artifact_id: str, kargs: dict, varargs: tuple, recorded_kargs: dict,
               recorded_varargs: tuple, karg_hashes: dict, vararg_hashes: tuple, proxies: list,
-              hash_duration: float, *, replace: bool, repair: bool = False) -> Any:  # fmt: skip
+              hash_duration: float, *, repair: bool, uncached: bool) -> Any:  # fmt: skip
         before = self._raw_hashes(
             kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes, fresh=True
         )
@@ -228,10 +225,10 @@ class TrackedFunction:
             {"kargs": storable(recorded_kargs), "varargs": storable(recorded_varargs)} if proxies else artifact._inputs
         )
         if self.archive_file:
-            return self._store_file(repo, artifact, value, stored_inputs, run_info, read_only)
+            return self._store_file(repo, artifact, value, stored_inputs, run_info, read_only, uncached)
         if self.returns_composite:
-            return self._store_composite(repo, artifact, value, stored_inputs, run_info, read_only)
-        return self._store(repo, artifact, value, stored_inputs, run_info, read_only, replace=replace, repair=repair)
+            return self._store_composite(repo, artifact, value, stored_inputs, run_info, read_only, uncached)
+        return self._store(repo, artifact, value, stored_inputs, run_info, read_only, repair=repair, uncached=uncached)
 
     def _raw_hashes(self, kargs: dict, varargs: tuple, recorded_kargs: dict, recorded_varargs: tuple,
                     karg_hashes: dict, vararg_hashes: tuple, *, fresh: bool = False) -> dict[str, str]:  # fmt: skip
@@ -259,7 +256,10 @@ class TrackedFunction:
         return out
 
     def _store(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any, run_info: dict,
-               read_only: bool, *, replace: bool, repair: bool = False) -> ArtifactProxy:  # fmt: skip
+               read_only: bool, *, replace: bool = False, repair: bool = False, uncached: bool = False,
+               serializer: Any = _OWN) -> ArtifactProxy:  # fmt: skip
+        """Hash the value, choose its serializer and store it (``uncached``: under an id
+        of its own, derived from the normal id and the value id, as with use_cache=False)."""
         if hashing.is_proxy(value):  # returning an input unchanged: same value, new artifact
             artifact.value_id = value.artifact.value_id
             value = value.__wrapped__
@@ -267,11 +267,19 @@ class TrackedFunction:
             t0 = _perf()
             artifact.value_id = hashing.hash(value)
             artifact.value_id_duration = _perf() - t0
-        auto = self.serializer is None
-        artifact.serializer = serializer_for(value) if auto else self.serializer
+        if uncached:
+            artifact.id = uncached_id(artifact.id, artifact.value_id)
+        serializer = self.serializer if serializer is _OWN else serializer
+        auto = serializer is None
+        artifact.serializer = serializer_for(value) if auto else serializer
         get_serializer(artifact.serializer)  # unknown names fail before anything is written
         if read_only:
             return ArtifactProxy(value, artifact)
+        replace = replace or repair
+        if uncached and not replace:
+            existing = repo.lookup(artifact.id)
+            if existing is not None:  # this very result was stored before
+                return ArtifactProxy(value, existing)
         try:
             repo.save(artifact, value, inputs=stored_inputs, run_info=run_info, replace=replace, repair=repair)
         except SerializationError:
@@ -282,18 +290,18 @@ class TrackedFunction:
         return ArtifactProxy(value, artifact)
 
     def _store_file(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any, run_info: dict,
-                    read_only: bool) -> ArtifactProxy:  # fmt: skip
+                    read_only: bool, uncached: bool) -> ArtifactProxy:  # fmt: skip
         if not isinstance(value, (str, os.PathLike)) or not os.path.isfile(value):
             raise SerializationError(
                 f"{self.name} has archive_file=True but returned {value!r}, not the path of an existing file",
                 serializer=FILE_SERIALIZER,
             )
-        path = os.fspath(value)
-        return _archive(repo, artifact, path, stored_inputs, run_info, read_only, self.preserve_file_ext,
-                        self.delete_original_file)  # fmt: skip
+        return archive(repo, artifact, os.fspath(value), stored_inputs, run_info, read_only,
+                       self.preserve_file_ext, self.delete_original_file, uncached=uncached)  # fmt: skip
 
     def _store_composite(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any,
-                         run_info: dict, read_only: bool) -> ArtifactProxy:  # fmt: skip
+                         run_info: dict, read_only: bool, uncached: bool) -> ArtifactProxy:  # fmt: skip
+        """Each value of the returned dict becomes an artifact named ``<name>_<key>``."""
         if not isinstance(value, dict):
             raise SerializationError(
                 f"{self.name} has returns_composite=True but returned {type(value).__name__}, not a dict"
@@ -302,43 +310,60 @@ class TrackedFunction:
         proxies: dict[str, ArtifactProxy] = {}
         for key, part in value.items():
             part_artifact = Artifact(
-                hashing.hash(("provkit.composite_part", artifact.id, key)), "", f"{self.name}.{key}",
+                hashing.hash(("provkit.composite_part", artifact.id, key)), "", f"{self.name}_{key}",
                 version=self.version, fn_module=self.fn_module, fn_name=self.fn_name,
                 inputs_json=artifact.inputs_json, input_artifact_ids=artifact.input_artifact_ids,
-                run_id=artifact.run_id, custom_fields=self.custom_fields, load_kwargs=self.load_kwargs,
-                dump_kwargs=self.dump_kwargs, compute_duration=artifact.compute_duration,
-                hash_duration=artifact.hash_duration, computed_at=artifact.computed_at, repo=repo,
-                run_info=run_info, persisted=not read_only,
+                run_id=artifact.run_id, custom_fields=self.custom_fields,
+                load_kwargs=_per_key(self.load_kwargs, key), dump_kwargs=_per_key(self.dump_kwargs, key),
+                compute_duration=artifact.compute_duration, hash_duration=artifact.hash_duration,
+                computed_at=artifact.computed_at, repo=repo, run_info=run_info, persisted=not read_only,
+                user=artifact.user,
             )  # fmt: skip
             part_artifact._inputs = artifact._inputs
-            proxies[key] = self._store(repo, part_artifact, part, stored_inputs, run_info, read_only, replace=True)
-            parts[key] = part_artifact.id
+            proxies[key] = self._store(
+                repo, part_artifact, part, stored_inputs, run_info, read_only, replace=True, uncached=uncached,
+                serializer=_per_key(self.serializer, key),
+            )  # fmt: skip
+            parts[key] = proxies[key].artifact.id
         artifact.composite = True
-        artifact.value_id = hashing.hash(parts)
+        artifact.value_id = hashing.hash(proxies)  # hashes like the dict of the values
+        if uncached:
+            artifact.id = uncached_id(artifact.id, artifact.value_id)
         artifact.serializer = "joblib"
+        artifact.load_kwargs = artifact.dump_kwargs = None
         if not read_only:
             repo.save(artifact, parts, inputs=stored_inputs, run_info=run_info, replace=True)
         return ArtifactProxy(LazyDict({k: (lambda p=p: p) for k, p in proxies.items()}), artifact)
 
 
-def _composite_value(artifact: Artifact) -> LazyDict:
-    repo = artifact.repo
-    parts = repo.load_value(artifact)  # type: ignore[union-attr]
-    return LazyDict({key: (lambda i=part_id: repo.proxy(i)) for key, part_id in parts.items()})  # type: ignore[union-attr]
+def uncached_id(artifact_id: str, value_id: str) -> str:
+    """Where a ``use_cache=False`` result is stored: never over the cached artifact."""
+    return hashing.hash(("provkit.uncached", artifact_id, value_id))
 
 
-def _archive(repo: Repository, artifact: Artifact, path: str, stored_inputs: Any, run_info: dict,
-             read_only: bool, preserve_ext: bool, delete_original: bool) -> ArtifactProxy:  # fmt: skip
-    t0 = _perf()
-    artifact.value_id = file_value_id(path, preserve_ext)
-    artifact.value_id_duration = _perf() - t0
-    artifact.serializer = FILE_SERIALIZER
-    if read_only:
-        return ArtifactProxy(ArchivedFile(path, artifact.value_id, os.path.basename(path)), artifact)
-    repo.save(artifact, None, inputs=stored_inputs, run_info=run_info, replace=True, value_path=path)
-    if delete_original:
-        os.remove(path)
-    return ArtifactProxy(repo.load_value(artifact), artifact)
+def _per_key(option: Any, key: str) -> Any:
+    """A composite member's serializer or kwargs: ``{key: serializer name}`` /
+    ``{key: {kwargs}}`` give each member its own (others: the default); anything else
+    applies to every member."""
+    if isinstance(option, Mapping) and option:
+        values = list(option.values())
+        if all(isinstance(v, str) for v in values) or all(isinstance(v, Mapping) or v is None for v in values):
+            return option.get(key)
+    return option
+
+
+def _check_serializers(name: str, serializer: Any, composite: bool) -> None:
+    """Unknown serializer names fail at decoration (a ValueError, as in provenance)."""
+    if serializer is None:
+        return
+    if composite and isinstance(serializer, Mapping):
+        names = list(serializer.values())
+    elif isinstance(serializer, str):
+        names = [serializer]
+    else:
+        raise ConfigError(f"serializer of {name} must be a serializer name (or, with returns_composite, a dict)")
+    for each in names:
+        get_serializer(each)
 
 
 def provenance(
@@ -374,7 +399,7 @@ def provenance(
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             result = tracked(args, kwargs)
-            if getattr(_capture_state, "stack", None):  # inside capture_set: join the set
+            if capturing():  # inside capture_set: join the set
                 note_artifact(result.artifact.id)
             return result
 
@@ -382,41 +407,6 @@ def provenance(
         return wrapper
 
     return decorator
-
-
-def archive_file(
-    filename: str | os.PathLike,
-    name: str | None = None,
-    delete_original: bool = False,
-    custom_fields: dict | None = None,
-    preserve_ext: bool = False,
-) -> ArtifactProxy:
-    """Copy (or move) a file into the default repository as an artifact; returns its proxy."""
-    path = os.fspath(filename)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"archive_file: no file at {path!r}")
-    repo = settings.get_default_repo()
-    value_id = file_value_id(path, preserve_ext)
-    artifact_name = name or os.path.basename(path)
-    artifact_id = hashing.hash(("provkit.archive_file", value_id, artifact_name))
-    existing = repo.lookup(artifact_id) if settings.get_use_cache() else None
-    if existing is not None:
-        if delete_original:
-            os.remove(path)
-        note_artifact(existing.id)
-        return existing.proxy()
-    run_info = current_run_info()
-    inputs = {"kargs": {"filehash": value_id, "name": artifact_name}, "varargs": ()}
-    artifact = Artifact(
-        artifact_id, value_id, artifact_name, fn_module="provkit.files", fn_name="archive_file",
-        inputs_json=summarize_inputs(inputs["kargs"], ()), run_id=run_info["id"],
-        custom_fields=dict(custom_fields or {}), computed_at=datetime.now(timezone.utc), repo=repo,
-        user=current_user(),
-    )  # fmt: skip
-    artifact._inputs = inputs
-    proxy = _archive(repo, artifact, path, inputs, run_info, settings.get_read_only(), preserve_ext, delete_original)
-    note_artifact(proxy.artifact.id)
-    return proxy
 
 
 def ensure_proxies(*parameters: str) -> Callable[[Callable], Callable]:

@@ -4,9 +4,10 @@
     ├── ConfigError                 a config dict/YAML is wrong (unknown key or type, missing key)
     ├── HashingError                a value cannot be hashed (unpicklable, cyclic)
     ├── SerializationError          a value cannot be written or read by its serializer
+    │   └── UnknownSerializerError  no serializer registered under that name (also a ValueError)
     ├── ImpureFunctionError         a decorated function mutated one of its arguments
     ├── MutatedArtifactValueError   a proxy's value changed after it was returned
-    ├── NotProxyError               ensure_proxies() got a plain value
+    ├── NotProxyError               ensure_proxies() got a plain value (a ValueError, as in provenance)
     ├── InvalidKeyError             a blob key or path that is malformed or escapes its root
     ├── StoreError                  a blob store failure
     │   ├── BlobMissingError        no blob under that key
@@ -60,6 +61,10 @@ class SerializationError(ProvkitError):
         self.serializer = serializer
 
 
+class UnknownSerializerError(SerializationError, ValueError):
+    """No serializer is registered under the name asked for."""
+
+
 class ImpureFunctionError(ProvkitError):
     """A decorated function modified its arguments."""
 
@@ -76,7 +81,7 @@ class MutatedArtifactValueError(ProvkitError):
         self.artifact_id = artifact_id
 
 
-class NotProxyError(ProvkitError, TypeError):
+class NotProxyError(ProvkitError, ValueError, TypeError):
     """A parameter guarded by ensure_proxies() received a plain value."""
 
     def __init__(self, message: str, *, argument: str | None = None) -> None:

@@ -18,7 +18,7 @@ import xxhash
 from .hashing import ALGORITHM_ID
 from .serializers import register_serializer
 
-__all__ = ["ArchivedFile", "file_value_id", "FILE_SERIALIZER"]
+__all__ = ["ArchivedFile", "file_value_id", "file_extension", "FILE_SERIALIZER"]
 
 FILE_SERIALIZER = "file"
 _CHUNK = 8 << 20
@@ -31,11 +31,20 @@ def file_value_id(path: str | os.PathLike, preserve_ext: bool = False) -> str:
         while chunk := fh.read(_CHUNK):
             hasher.update(chunk)
     key = ALGORITHM_ID + hasher.hexdigest()
-    if preserve_ext:
-        ext = os.path.splitext(os.fspath(path))[1]
-        if ext and ext[1:].replace("_", "").isalnum():
-            key += ext
-    return key
+    return key + file_extension(path) if preserve_ext else key
+
+
+#: Extensions spelled two ways, written the short way (as the provenance library did).
+_EXT_ALIASES = {"mpeg": "mpg", "jpeg": "jpg"}
+
+
+def file_extension(path: str | os.PathLike) -> str:
+    """The extension kept by ``preserve_ext``: lower case, canonical (``.JPEG`` -> ``.jpg``);
+    empty when there is none or it is not a plain word."""
+    ext = os.path.splitext(os.fspath(path))[1].strip().lower()[1:]
+    if not ext or not ext.replace("_", "").isalnum():
+        return ""
+    return "." + _EXT_ALIASES.get(ext, ext)
 
 
 class ArchivedFile(os.PathLike):
@@ -80,6 +89,10 @@ class ArchivedFile(os.PathLike):
     def __hash__(self) -> int:
         return hash(self.value_id)
 
+    def __str__(self) -> str:
+        """The absolute path of the stored copy (``open(str(f))``, ``pd.read_csv(str(f))``)."""
+        return os.path.abspath(self.path)
+
     def __repr__(self) -> str:
         return f"ArchivedFile({self.path!r})"
 
@@ -103,4 +116,4 @@ def _load_file(source: Any, **kwargs: Any) -> ArchivedFile:
     return ArchivedFile(path)
 
 
-register_serializer(FILE_SERIALIZER, _dump_file, _load_file, "application/octet-stream")
+register_serializer(FILE_SERIALIZER, _dump_file, _load_file, "application/octet-stream", file_objects=True)

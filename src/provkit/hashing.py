@@ -122,6 +122,8 @@ def _canon(obj: Any, proxies: list) -> Any:
     if getattr(t, "_provkit_record", False) is True:  # a registry dataset / execution
         proxies.append(obj)
         return _record_key(obj)
+    if getattr(t, "_provkit_mapping", False) is True:  # a lazy dict: the dict of its values
+        return (_DICT, _canon_items(dict(obj.items()), proxies))
     return obj  # everything else is reduced by the pickler's reducer_override
 
 

@@ -14,15 +14,18 @@ included; chosen automatically for DataFrame / Series) and ``json``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import pickle
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SerializationError
+from .errors import SerializationError, UnknownSerializerError
 
 __all__ = ["Serializer", "register_serializer", "get_serializer", "serializer_for", "serializers"]
 
@@ -67,28 +70,73 @@ def register_serializer(
     dump: DumpFn,
     load: LoadFn,
     content_type: str | None = None,
+    content_encoding: str | None = None,
+    content_disposition: str | None = None,
     classes: list[type] | tuple[type, ...] | None = None,
     *,
     dumps: Callable[..., bytes] | None = None,
     loads: Callable[..., Any] | None = None,
     exact: bool = False,
+    file_objects: bool = False,
 ) -> Serializer:
     """Register a serializer; with ``classes`` it becomes the default for those types.
 
-    ``dump(obj, path_or_file, **dump_kwargs)`` and ``load(path_or_file, **load_kwargs)``
-    must accept a path or an open binary file. Registering a name again replaces it.
-    ``exact=True`` promises that reading gives back a value that hashes like the one
-    written; provkit then checks every blob it reads against its value id.
+    The arguments before ``*`` are those of the provenance library, in its order.
+    ``dump(obj, filename, **dump_kwargs)`` and ``load(filename, **load_kwargs)`` get a
+    real file path, also for values small enough to live inline in the metadata row
+    (written to / read from a temporary file). provkit-only options: ``file_objects=True``
+    says dump/load also accept an open binary file (no temporary file needed);
+    ``dumps``/``loads`` work on bytes directly; ``exact=True`` promises that reading
+    gives back a value that hashes like the one written, so every read is checked
+    against its value id. Registering a name again replaces it.
     """
     if not isinstance(name, str) or not name:
         raise SerializationError("a serializer needs a non-empty string name")
     if not callable(dump) or not callable(load):
         raise SerializationError(f"serializer {name!r}: dump and load must be callable", serializer=name)
+    if not file_objects:
+        dump, load = _through_paths(dump, load)
     ser = Serializer(name, dump, load, content_type, tuple(classes or ()), dumps, loads, exact)
     _REGISTRY[name] = ser
     _BY_CLASS[:] = [(c, n) for c, n in _BY_CLASS if n != name]
     _BY_CLASS.extend((cls, name) for cls in ser.classes)
     return ser
+
+
+def _through_paths(dump: DumpFn, load: LoadFn) -> tuple[DumpFn, LoadFn]:
+    """Wrap a path-only writer/reader so it also serves in-memory buffers and streams."""
+
+    def dump_to(value: Any, dest: Any, **kwargs: Any) -> None:
+        if isinstance(dest, (str, os.PathLike)):
+            dump(value, os.fspath(dest), **kwargs)
+            return
+        with _temporary_path() as path:
+            dump(value, path, **kwargs)
+            with open(path, "rb") as fh:
+                shutil.copyfileobj(fh, dest)
+
+    def load_from(source: Any, **kwargs: Any) -> Any:
+        if isinstance(source, (str, os.PathLike)):
+            return load(os.fspath(source), **kwargs)
+        with _temporary_path() as path:
+            with open(path, "wb") as out:
+                shutil.copyfileobj(source, out)
+            return load(path, **kwargs)
+
+    return dump_to, load_from
+
+
+class _temporary_path:  # noqa: N801 - used as a context manager
+    """A fresh file path in the temporary folder, removed on exit."""
+
+    def __enter__(self) -> str:
+        fd, self.path = tempfile.mkstemp(prefix="provkit-ser-")
+        os.close(fd)
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.path)
 
 
 def get_serializer(name: str) -> Serializer:
@@ -102,7 +150,7 @@ def get_serializer(name: str) -> Serializer:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
-        raise SerializationError(f"unknown serializer {name!r} (known: {known})", serializer=name) from None
+        raise UnknownSerializerError(f"unknown serializer {name!r} (known: {known})", serializer=name) from None
 
 
 def serializers() -> dict[str, Serializer]:
@@ -279,7 +327,7 @@ def _ensure_builtins() -> None:
     }.items():
         if name not in _REGISTRY:
             dump, load, dumps, loads, exact = ser
-            register_serializer(name, dump, load, dumps=dumps, loads=loads, exact=exact)
+            register_serializer(name, dump, load, dumps=dumps, loads=loads, exact=exact, file_objects=True)
 
 
 def _ensure_numpy() -> None:
@@ -291,7 +339,9 @@ def _ensure_numpy() -> None:
     import numpy as np
 
     if "npy" not in _REGISTRY:
-        register_serializer("npy", _npy_dump, _npy_load, "application/x-npy", [np.ndarray], exact=True)
+        register_serializer(
+            "npy", _npy_dump, _npy_load, "application/x-npy", classes=[np.ndarray], exact=True, file_objects=True
+        )
 
 
 def _ensure_pandas() -> None:
@@ -303,8 +353,12 @@ def _ensure_pandas() -> None:
     import pandas as pd
 
     if "pd_df_parquet" not in _REGISTRY:
-        register_serializer("pd_df_parquet", _df_dump, _df_load, "application/parquet", [pd.DataFrame], exact=True)
+        register_serializer(
+            "pd_df_parquet", _df_dump, _df_load, "application/parquet", classes=[pd.DataFrame], exact=True,
+            file_objects=True,
+        )  # fmt: skip
     if "pd_series_parquet" not in _REGISTRY:
         register_serializer(
-            "pd_series_parquet", _series_dump, _series_load, "application/parquet", [pd.Series], exact=True
-        )
+            "pd_series_parquet", _series_dump, _series_load, "application/parquet", classes=[pd.Series],
+            exact=True, file_objects=True,
+        )  # fmt: skip

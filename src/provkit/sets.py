@@ -9,13 +9,15 @@ labels) and found again by id, by name (newest first) or by labels.
 from __future__ import annotations
 
 import contextlib
-import threading
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from . import hashing
+from .capture import open_captures
+from .inputs import Binder
 
 if TYPE_CHECKING:
     from .lazy import LazyDict
@@ -77,7 +79,7 @@ class ArtifactSet:
 
     # ---- algebra: each result is saved to the same repository --------------------------
     def _derive(self, ids: Iterable[str], labels: str | Mapping | None) -> ArtifactSet:
-        derived = ArtifactSet.make(ids, self.labels if labels is None else labels)
+        derived = ArtifactSet.make(ids, labels)  # like the provenance library: no inherited labels
         repo = self.repo
         return _save(derived, repo) if repo is not None else derived
 
@@ -106,7 +108,8 @@ class ArtifactSet:
         return self._derive(self.artifact_ids, labels)
 
     def rename(self, name: str) -> ArtifactSet:
-        return self._derive(self.artifact_ids, {**self.labels, "name": name})
+        """The same members labelled ``{'name': name}`` (other labels are dropped)."""
+        return self._derive(self.artifact_ids, {"name": name})
 
     # ---- access ---------------------------------------------------------------------
     def __iter__(self) -> Iterator[str]:
@@ -117,6 +120,10 @@ class ArtifactSet:
 
     def __contains__(self, item: Any) -> bool:
         return bool(_ids_of([item]) & self.artifact_ids)
+
+    def __reduce__(self) -> tuple:
+        """Pickles without its repository (sets can be returned by decorated functions)."""
+        return (ArtifactSet, (self.id, self.artifact_ids, self.labels, self.created_at))
 
     def proxy_dict(self, group_artifacts_of_same_name: bool = False) -> LazyDict:
         """Members by artifact name, loaded into proxies on access."""
@@ -174,23 +181,6 @@ def load_set_by_name(set_name: str) -> ArtifactSet:
 
 # ---- capturing -------------------------------------------------------------------------
 
-_local = threading.local()
-
-
-def _captures() -> list[SetCapture]:
-    stack = getattr(_local, "stack", None)
-    if stack is None:
-        stack = _local.stack = []
-    return stack
-
-
-def note_artifact(artifact_id: str) -> None:
-    """Called for every artifact a decorated function returns: joins open captures."""
-    stack = getattr(_local, "stack", None)
-    if stack:
-        for capture in stack:
-            capture.artifact_ids.add(artifact_id)
-
 
 class SetCapture:
     """What ``capture_set`` yields: ids so far; ``artifact_set`` once the block is done."""
@@ -214,7 +204,7 @@ def capture_set(labels: str | Mapping | None = None, initial_set: Iterable[Any] 
     set is stored.
     """
     capture = SetCapture(normalize_labels(labels), initial_set or ())
-    stack = _captures()
+    stack = open_captures()
     stack.append(capture)
     try:
         yield capture
@@ -230,18 +220,22 @@ def provenance_set(
 ) -> Callable[[Callable], Callable[..., ArtifactSet]]:
     """Decorate a function so each call stores the artifacts it produced as a set.
 
-    The call returns the ArtifactSet; ``set_labels_fn(*args, **kwargs)`` computes the
-    labels from the arguments (e.g. one set per entry id).
+    The call returns the ArtifactSet; ``set_labels_fn`` computes the labels from the
+    call's arguments, bound by name with defaults filled in and passed as keywords
+    (``*args`` of the function stay positional), e.g. one set per entry id.
     """
     if set_labels is not None and set_labels_fn is not None:
         raise ValueError("pass set_labels or set_labels_fn, not both")
 
     def decorator(fn: Callable) -> Callable[..., ArtifactSet]:
-        import functools
+        binder = Binder(fn) if set_labels_fn is not None else None
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> ArtifactSet:
-            labels = set_labels_fn(*args, **kwargs) if set_labels_fn is not None else set_labels
+            labels = set_labels
+            if binder is not None:  # called by name, defaults filled in, as the provenance library did
+                kargs, varargs = binder.bind(args, kwargs)
+                labels = set_labels_fn(*varargs, **kargs)
             with capture_set(labels, initial_set) as capture:
                 fn(*args, **kwargs)
             assert capture.artifact_set is not None

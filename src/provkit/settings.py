@@ -55,9 +55,10 @@ def get_config() -> Config:
         return _config
 
 
-def current_config() -> dict:
-    """The installed config as a dict."""
-    return get_config().raw
+def current_config() -> Config:
+    """The installed config: the very object ``load_config`` returned (it reads like the
+    config dict; ``.raw`` is the dict itself)."""
+    return get_config()
 
 
 def get_repo_by_name(repo_name: str) -> Repository:

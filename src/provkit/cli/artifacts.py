@@ -47,7 +47,7 @@ def config() -> None:
 
     from ._app import env_home
 
-    cfg = p.current_config()
+    cfg = p.current_config().raw
     print_json({"default_repo": repr(p.get_default_repo()), "provkit_home": env_home(), "config": cfg})
 
 

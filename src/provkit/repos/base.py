@@ -30,6 +30,7 @@ from ..errors import (
 )
 from ..files import file_value_id
 from ..hashing import hash as hash_value
+from ..lazy import LazyDict
 from ..serializers import Serializer, get_serializer
 from ..sets import ArtifactSet
 
@@ -70,6 +71,7 @@ class Repository(ABC):
         read: bool = True,
         write: bool = True,
         delete: bool = False,
+        read_through_write: bool = True,
         inline_max_bytes: int = DEFAULT_INLINE_MAX_BYTES,
         verify: bool = True,
         name: str | None = None,
@@ -78,6 +80,8 @@ class Repository(ABC):
         self.read = bool(read)
         self.write = bool(write)
         self.delete_enabled = bool(delete)
+        #: in a chained repo: copy artifacts found in later members into this one
+        self.read_through_write = bool(read_through_write)
         self.inline_max_bytes = int(inline_max_bytes)
         self.verify = bool(verify)
         self.name = name
@@ -302,6 +306,14 @@ class Repository(ABC):
 
     def proxy(self, artifact_id: str) -> ArtifactProxy:
         return self.get_artifact(artifact_id).proxy()
+
+    def proxy_value(self, artifact: Artifact) -> Any:
+        """What a proxy of ``artifact`` wraps: its value, or for a composite a lazy dict
+        of its members' proxies."""
+        if not artifact.composite:
+            return self.load_value(artifact)
+        members = self.load_value(artifact)
+        return LazyDict({key: (lambda i=member_id: self.proxy(i)) for key, member_id in members.items()})
 
     # ---- writing ------------------------------------------------------------------
     def _require(self, flag: bool, action: str) -> None:

@@ -1,7 +1,9 @@
 """A chain of repositories: lookups try each in order, writes go to every writable one.
 
-With ``read_through_write`` an artifact found in a later repository is promoted (with
-its upstream) into the earlier writable ones, like the chained blob store does.
+An artifact found in a later repository is promoted (with its upstream) into each
+earlier writable one whose ``read_through_write`` is set (the default), like the
+chained blob store does; ``read_through_write: false`` on the chain itself turns
+copying off altogether.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class ChainedRepo(Repository):
                 from .promote import promote
 
                 for earlier in self.repos[:i]:
-                    if earlier.write:
+                    if earlier.write and earlier.read_through_write:
                         promote(artifact, earlier, repo)
             return artifact
         return None

@@ -68,14 +68,12 @@ class PostgresRepo(SqlRepo):
         create_db: bool = False,
         schema: str | None = None,
         persistent_connections: bool = True,
-        read_through_write: bool = True,
         engine_options: dict | None = None,
         **options: Any,
     ) -> None:
         url = _psycopg_url(db)
         self.schema = schema
         self.persistent_connections = bool(persistent_connections)
-        self.read_through_write = bool(read_through_write)
         if create_db:
             create_database(url)
         engine_options = dict(engine_options or {})
