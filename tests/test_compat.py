@@ -211,7 +211,7 @@ def test_09_read_through_write_on_every_repo_type(tmp_path, request, member):
     near = {k: v for k, v in far_spec.items()}
     if member == "postgres":
         far_spec["db"] = request.getfixturevalue("postgres_url")
-        near = {"type": "postgres", "store": "disk2", "db": request.getfixturevalue("postgres_url")}
+        near = {"type": "postgres", "store": "disk2", "db": _another_database(far_spec["db"])}
     elif member == "sqlite":
         near["db"] = f"sqlite:///{tmp_path}/near.sqlite"
         near["store"] = "disk2"
@@ -227,6 +227,8 @@ def test_09_read_through_write_on_every_repo_type(tmp_path, request, member):
     keeping = dict(near, read_through_write=False)
     if member == "sqlite":
         keeping["db"] = f"sqlite:///{tmp_path}/keep.sqlite"
+    elif member == "postgres":
+        keeping["db"] = _another_database(far_spec["db"])
     elif member == "memory":
         keeping["store"] = "mem"
     config = p.load_config(
@@ -253,6 +255,20 @@ def test_09_read_through_write_on_every_repo_type(tmp_path, request, member):
     assert chain.get_artifact(made.artifact.id).value == 42
     assert p.get_repo_by_name("copying").lookup(made.artifact.id) is not None
     assert p.get_repo_by_name("keeping").lookup(made.artifact.id) is None
+
+
+def _another_database(url: str) -> str:
+    """A fresh database on the same PostgreSQL server as ``url``."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.rsplit("/", 1)[0] + "/" + name
 
 
 # ---- use_cache=False -------------------------------------------------------------------
