@@ -49,3 +49,19 @@ def test_pipeline_example_runs(tmp_path):
     assert "PROV-JSON: 5 entities, 3 activities" in out
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=120).stdout
     assert "Dataset 1.1: version 0.2.0" in again, "each run is the next minor version"
+
+
+def test_ml_pipeline_example_runs(tmp_path):
+    env = {**os.environ, "PROVKIT_HOME": str(tmp_path / "home")}
+    cmd = [sys.executable, os.path.join(ROOT, "examples", "ml_pipeline.py"), "--team", str(tmp_path / "team")]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=120).stdout
+    assert "production set: 6 artifacts, labels {'name': 'production'}" in out
+    assert "load_data appears 2 times (grouped into a list)" in out
+    assert "model: special model with 100 trees" in out
+    assert "experiment set 7: 6 artifacts" in out and "found by labels: 6 artifacts" in out
+    assert "lazy_proxy_dict by key: ['decision', 'model']" in out
+    assert "promoted the decision with 4 upstream artifacts into the team repository" in out
+    assert (tmp_path / "team" / "team.db").exists()
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=120).stdout
+    seconds = float(again.split("production pipeline ran in ", 1)[1].split(" s", 1)[0])
+    assert seconds < 0.9, f"the second run is all cache hits (a miss sleeps 1 s), took {seconds} s"
