@@ -10,7 +10,6 @@ import copy
 import os
 import pickle
 
-import numpy as np
 import pytest
 
 import provkit as p

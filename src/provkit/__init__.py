@@ -5,9 +5,9 @@ A drop-in successor of the ``provenance`` library: ``import provkit as p`` and u
 repository under ``$PROVKIT_HOME`` (default ``~/.local/share/provkit``).
 """
 
+from .archiving import archive_file
 from .artifacts import Artifact, ArtifactProxy, load_artifact, load_proxy
 from .config import Config, from_config
-from .archiving import archive_file
 from .decorator import ensure_proxies, provenance
 from .errors import (
     ArtifactNotFoundError,
@@ -89,6 +89,7 @@ def __getattr__(name: str) -> object:
 
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Artifact",

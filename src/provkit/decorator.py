@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Mapping
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from . import hashing, settings
+from .archiving import archive, archive_file
 from .artifacts import Artifact, ArtifactProxy
+from .capture import capturing, note_artifact
 from .errors import (
     BlobCorruptError,
     BlobMissingError,
@@ -28,8 +29,6 @@ from .errors import (
     NotProxyError,
     SerializationError,
 )
-from .archiving import archive, archive_file
-from .capture import capturing, note_artifact
 from .files import FILE_SERIALIZER
 from .inputs import Binder, storable, summarize_inputs
 from .lazy import LazyDict

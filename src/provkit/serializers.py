@@ -126,7 +126,7 @@ def _through_paths(dump: DumpFn, load: LoadFn) -> tuple[DumpFn, LoadFn]:
     return dump_to, load_from
 
 
-class _temporary_path:  # noqa: N801 - used as a context manager
+class _temporary_path:
     """A fresh file path in the temporary folder, removed on exit."""
 
     def __enter__(self) -> str:
