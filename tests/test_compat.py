@@ -10,6 +10,7 @@ import copy
 import os
 import pickle
 
+import numpy as np
 import pytest
 
 import provkit as p
@@ -113,6 +114,15 @@ def test_04_composite_serializer_per_key(repo):
     assert cfg.artifact.serializer == "json" and data.artifact.serializer == "joblib"
     assert cfg.artifact.name == "split_cfg" and data.artifact.name == "split_data"
     assert dict(cfg) == {"n": 3} and list(data) == [0, 1, 2]
+
+    @p.provenance(returns_composite=True, serializer={"arr": "npy"}, load_kwargs={"arr": {"mmap_mode": "r"}})
+    def arrays(n):
+        return {"arr": np.arange(n, dtype="f8"), "meta": {"n": n}}
+
+    parts = p.load_proxy(arrays(50_000).artifact.id)
+    assert parts["arr"].artifact.serializer == "npy" and parts["arr"].artifact.load_kwargs == {"mmap_mode": "r"}
+    assert parts["meta"].artifact.load_kwargs is None and parts["meta"] == {"n": 50_000}
+    assert float(parts["arr"][-1]) == 49_999.0
 
 
 def test_04_composite_serializer_dict_with_unknown_name_fails_at_decoration():

@@ -307,6 +307,8 @@ def _npy_dump(value: Any, path: Any, **kwargs: Any) -> None:
 def _npy_load(path: Any, **kwargs: Any) -> Any:
     import numpy as np
 
+    if kwargs.get("mmap_mode") and not isinstance(path, (str, os.PathLike)):
+        kwargs = {k: v for k, v in kwargs.items() if k != "mmap_mode"}  # a stream cannot be mapped: read it
     return np.load(path, allow_pickle=False, **kwargs)
 
 
