@@ -30,7 +30,7 @@ from .query_regex import Regex, RegexError, parse_regex
 __all__ = ["QueryError", "Fields", "matches", "matcher", "validate", "prepare", "MAX_DEPTH"]
 
 #: How deep ``$and``/``$or``/``$nor``/``$not`` may nest.
-MAX_DEPTH = 100
+MAX_DEPTH = 20
 
 _COMPARE = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
 _FIELD_OPS = frozenset({*_COMPARE, "$in", "$nin", "$regex", "$exists", "$not", "$options"})

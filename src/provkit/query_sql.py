@@ -3,7 +3,7 @@ SQLite and PostgreSQL: JSON paths through ``json_extract`` / ``->``, arrays thro
 ``json_each`` / ``jsonb_array_elements``, values always as bound parameters.
 
 Three rules keep SQL answers equal to the Python evaluator's:
-- every negation (``$not $ne $nin $nor``) is ``NOT coalesce(x, false)``, so a missing
+- every negation (``$not $ne $nin $nor``) is ``x IS NOT TRUE``, so a missing
   field (SQL NULL) is "not matching" before it is negated, as in Mongo;
 - a value list is one bound array, whatever its size (``= ANY(:values)`` on PostgreSQL,
   ``IN (SELECT value FROM json_each(:values))`` on SQLite);
@@ -19,7 +19,6 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import Grouping
 
 from .query import Fields, Path, QueryError, prepare
 from .query_regex import Regex
@@ -27,7 +26,7 @@ from .query_regex import Regex
 __all__ = ["compile_query"]
 
 _ORDER = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le, "$eq": operator.eq}
-_FLAT = 64
+_FLAT = 256
 
 
 def _balanced(fn: Callable[..., Any], clauses: list[Any]) -> Any:
@@ -37,13 +36,15 @@ def _balanced(fn: Callable[..., Any], clauses: list[Any]) -> Any:
         return clauses[0]
     if len(clauses) <= _FLAT:
         return fn(*clauses)
+    # SQLAlchemy flattens nested AND/OR (even in parentheses): a function call keeps the tree
     mid = len(clauses) // 2
-    return fn(Grouping(_balanced(fn, clauses[:mid])), Grouping(_balanced(fn, clauses[mid:])))
+    halves = (_balanced(fn, clauses[:mid]), _balanced(fn, clauses[mid:]))
+    return fn(*(half.is_(sa.true()) for half in halves))
 
 
 def _negate(clause: Any) -> Any:
-    """NOT, with a missing value (NULL) counted as not matching first."""
-    return sa.not_(sa.func.coalesce(clause, sa.false()))
+    """NOT, with a missing value (NULL) counted as not matching first: ``x IS NOT TRUE``."""
+    return clause.is_not(sa.true())
 
 
 def _is_number(value: Any) -> bool:
@@ -71,6 +72,8 @@ class _Compiler:
 
     def op(self, path: Path, op: str, x: Any) -> Any:
         if op == "$not":
+            if len(x) == 1 and x[0][0] == "$not":  # NOT NOT x is x: keeps SQL shallow
+                return self.field(path, x[0][1])
             return _negate(self.field(path, x))
         if op in ("$ne", "$nin"):
             return _negate(self.op(path, "$in", (x,) if op == "$ne" else x))
@@ -144,8 +147,8 @@ class _Compiler:
 
     def regex(self, expr: Any, rx: Regex) -> Any:
         if self.pg:
-            return expr.op("~")(sa.bindparam(None, rx.postgres, type_=sa.String))
-        return expr.op("REGEXP")(sa.bindparam(None, rx.python, type_=sa.String))
+            return expr.op("~", is_comparison=True)(sa.bindparam(None, rx.postgres, type_=sa.String))
+        return expr.op("REGEXP", is_comparison=True)(sa.bindparam(None, rx.python, type_=sa.String))
 
     # arrays (membership through a subquery) ---------------------------------------------
     def array(self, member: Callable[..., Any], op: str, x: Any) -> Any:
