@@ -353,3 +353,23 @@ def test_label_and_lineage_queries_use_indexes(repos, backend):
     repo = made[backend]
     assert "ix_artifacts_label_datatype" in _plan(repo, {"labels.datatype": "annotation_file"})
     assert "ix_artifact_inputs_input_artifact_id" in _plan(repo, {"based_on": ids[0]})
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_long_id_list_is_one_bound_array_served_by_the_primary_key(repos, backend):
+    import sqlalchemy as sa
+
+    from provkit.query_sql import compile_query
+    from provkit.search import sql_artifact_fields
+
+    made, ids = repos
+    repo = made[backend]
+    query = {"id": {"$in": [f"x1{n:032x}" for n in range(2000)] + ids[:2]}}
+    compiled = sa.select(sa.literal(1)).where(compile_query(query, sql_artifact_fields(), backend_dialect(repo)))
+    assert len(compiled.compile(dialect=repo.engine.dialect).params) <= 3, "one parameter for the whole list"
+    plan = _plan(repo, query)
+    assert ("sqlite_autoindex_artifacts_1" if backend == "sqlite" else "artifacts_pkey") in plan, plan
+
+
+def backend_dialect(repo) -> str:
+    return repo.engine.dialect.name

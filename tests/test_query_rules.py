@@ -197,6 +197,10 @@ def test_boolean_and_time_fields_of_the_registry(registries):
         assert ids({"created_at": {"$lt": "2020-01-01T00:00:00Z"}}) == set(), name
         with pytest.raises(p.QueryError, match="created_at"):
             reg.find_datasets({"created_at": {"$gt": 2020}})
+        # a column holding NULL counts as missing (README: where provkit differs from Mongo)
+        assert ids({"replaced_by": None}) == ids({"replaced_by": {"$exists": False}}) == {fixed, loose}, name
+        assert ids({"replaced_by": {"$ne": None}}) == ids({"replaced_by": {"$exists": True}}) == set(), name
+        assert ids({"replaced_by": {"$not": {"$regex": "."}}}) == {fixed, loose}, name
 
 
 # ---- hostile input ----------------------------------------------------------------------------
