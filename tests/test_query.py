@@ -373,3 +373,21 @@ def test_a_long_id_list_is_one_bound_array_served_by_the_primary_key(repos, back
 
 def backend_dialect(repo) -> str:
     return repo.engine.dialect.name
+
+
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(alphabet="ab.^$*+?{}[]()|\\-:=!<>,PdwsbByZA0129xu ", max_size=14), st.sampled_from(["", "i", "mx"]))
+def test_any_pattern_is_refused_everywhere_or_agrees_everywhere(repos, pattern, options):
+    """Random text as a pattern: a one-line QueryError on every backend, or the same answer."""
+    made, _ = repos
+    query = {"custom_fields.title": {"$regex": pattern, **({"$options": options} if options else {})}}
+    outcomes = {}
+    for name, repo in made.items():
+        try:
+            outcomes[name] = [a.id for a in repo.find(query)]
+        except p.QueryError as exc:
+            assert "\n" not in str(exc)
+            outcomes[name] = "QueryError"
+    assert outcomes["sqlite"] == outcomes["memory"] == outcomes["postgres"], (pattern, options)
