@@ -2,6 +2,8 @@
 
 Targets (issue 4), SQLite with 1M artifacts: lookup by id <= 50 µs median; a query on an
 indexed label (labels.datatype, ~100 matches) <= 10 ms; {"based_on": id} <= 10 ms.
+Issue 12: {"id": {"$in": [100,000 ids]}} (one bound array, past every parameter limit),
+timed with the 100,000 artifacts it returns.
 The same queries are printed for PostgreSQL. Rows are bulk-loaded through the library's
 own batched API (Repository.save_batch) and the load rate is printed.
 Run: python bench/bench_scale.py [--n 1000000] [--no-postgres]
@@ -81,6 +83,35 @@ def _measure(label: str, repo, ids: list[str]) -> None:
     print(
         f"{label:<10} based_on == id            median {fmt_time(statistics.median(lineage_t))}  (SQLite target <= 10 ms)"
     )
+    _measure_big_in(label, repo, ids)
+
+
+def _measure_big_in(label: str, repo, ids: list[str], size: int = 100_000) -> None:
+    """``$in`` with ``size`` ids, three runs each: ``repo.find`` (the query and the Artifacts
+    it builds) and the compiled SQL alone (matching ids only)."""
+    import sqlalchemy as sa
+
+    from provkit.query_sql import compile_query
+    from provkit.repos.sql import schema
+    from provkit.search import sql_artifact_fields
+
+    wanted = random.Random(3).sample(ids, min(size, len(ids)))
+    query = {"id": {"$in": wanted}}
+    find_t, sql_t, found, matched = [], [], 0, 0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        found = sum(1 for _ in repo.find(query))
+        find_t.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        stmt = sa.select(schema.artifacts.c.id).where(
+            compile_query(query, sql_artifact_fields(), repo.engine.dialect.name)
+        )
+        with repo.engine.connect() as conn:
+            matched = len(conn.execute(stmt).all())
+        sql_t.append(time.perf_counter() - t0)
+    assert found == matched == len(wanted), (found, matched, len(wanted))
+    print(f"{label:<10} id $in {len(wanted):,} ids   find median {fmt_time(statistics.median(find_t))}, "
+          f"SQL alone {fmt_time(statistics.median(sql_t))}  ({found:,} of {len(ids):,} artifacts)")  # fmt: skip
 
 
 def main() -> None:

@@ -28,6 +28,10 @@ __all__ = ["find", "find_artifacts", "ARTIFACT_FIELDS", "artifact_document", "sq
 
 _COLUMNS = ("id", "name", "version", "fn_module", "fn_name", "value_id", "run_id", "serializer", "composite",
             "computed_at", "added_at", "kind", "user")  # fmt: skip
+#: Value types of the columns (time fields take datetimes, dates or ISO-8601 strings)
+_TYPES = {"version": "int", "composite": "bool", "computed_at": "time", "added_at": "time",
+          **{c: "str" for c in ("id", "name", "fn_module", "fn_name", "value_id", "run_id", "serializer", "kind",
+                                "user")}}  # fmt: skip
 _ALIASES = {
     "creation_time": "computed_at",
     "tags": "custom_fields.tags",
@@ -50,6 +54,7 @@ ARTIFACT_FIELDS = Fields(
     json={"custom_fields": None, "inputs": None, "run": None},
     arrays={"based_on": lambda condition: None},
     aliases=dict(_ALIASES),
+    types=dict(_TYPES),
 )
 
 
@@ -72,6 +77,7 @@ def sql_artifact_fields() -> Fields:
         arrays={"based_on": based_on},
         aliases=dict(_ALIASES),
         text_paths=LABEL_PATHS,
+        types=dict(_TYPES),
     )
 
 

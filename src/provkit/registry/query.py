@@ -23,6 +23,10 @@ _COLUMNS = ("id", "name", "version", "version_major", "version_minor", "version_
             "relpath", "owner", "owner_type", "description", "data_org", "nfiles", "total_size", "content_hash",
             "is_overwritable", "status", "execution_id", "creator", "created_at", "spec", "run_id",
             "replaced_by")  # fmt: skip
+_INTS = ("version_major", "version_minor", "version_patch", "replace_iteration", "nfiles", "total_size")
+#: Value types of the columns (time fields take datetimes, dates or ISO-8601 strings)
+_TYPES = {**{c: "str" for c in _COLUMNS}, **{c: "int" for c in _INTS}, "is_overwritable": "bool",
+          "created_at": "time"}  # fmt: skip
 _ALIASES = {"keyword": "keywords", "parent_ids": "parents", "username": "creator", "creation_time": "created_at"}
 
 #: The schema the Python evaluator uses (memory repositories).
@@ -31,6 +35,7 @@ DATASET_FIELDS = Fields(
     json={"provenance": None},
     arrays={"keywords": lambda condition: None, "parents": lambda condition: None},
     aliases=dict(_ALIASES),
+    types=dict(_TYPES),
 )
 
 
@@ -66,4 +71,5 @@ def sql_dataset_fields(dialect: str) -> Fields:
         json={"provenance": d.c.provenance},
         arrays={"keywords": _elements(d.c.keywords, dialect), "parents": _elements(d.c.parent_ids, dialect)},
         aliases=dict(_ALIASES),
+        types=dict(_TYPES),
     )

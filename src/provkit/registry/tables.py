@@ -227,11 +227,11 @@ class MemoryRegistryTables(RegistryTables):
         return copy.deepcopy(found) if found is not None else None
 
     def query_datasets(self, query: dict, limit: int | None = None) -> list[Dataset]:
-        from ..query import matches, validate
+        from ..query import matcher
         from .query import DATASET_FIELDS, dataset_document
 
-        validate(query, DATASET_FIELDS)
-        found = [d for d in list(self._datasets.values()) if matches(dataset_document(d), query, DATASET_FIELDS)]
+        matches = matcher(query, DATASET_FIELDS)
+        found = [d for d in list(self._datasets.values()) if matches(dataset_document(d))]
         return [copy.deepcopy(d) for d in _newest(found)[:limit]]
 
     def live_holder(self, key: str) -> Dataset | None:

@@ -184,16 +184,16 @@ class Repository(ABC):
     def find(self, query: dict, limit: int | None = None) -> Iterator[Artifact]:
         """Artifacts matching a Mongo-style query, newest first (evaluated in Python here;
         SQL repositories compile it)."""
-        from ..query import matches, validate
+        from ..query import matcher
         from ..search import ARTIFACT_FIELDS, artifact_document
 
-        validate(query, ARTIFACT_FIELDS)
+        matches = matcher(query, ARTIFACT_FIELDS)
         _check_limit(limit)
         if not self.read:
             return iter(())
         artifacts = [self.get_artifact(i) for i in self.artifact_ids()]
         artifacts.sort(key=_newest_first)
-        found = [a for a in artifacts if matches(artifact_document(a), query, ARTIFACT_FIELDS)]
+        found = [a for a in artifacts if matches(artifact_document(a))]
         return iter(found if limit is None else found[:limit])
 
     # ---- sets ---------------------------------------------------------------------
