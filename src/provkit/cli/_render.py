@@ -1,0 +1,70 @@
+"""Tables for people: short ids, one line per row elided to the terminal, ``--wide`` for all.
+
+Every cell is a ``rich.text.Text``: user data is printed as written, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ._app import out
+
+#: characters of an id shown in narrow tables (enough to be unique in practice; the
+#: commands that take an id accept any unique prefix of this length or more)
+SHORT_ID = 14
+WIDE_HELP = "Show every column and full ids (rows may be wider than the terminal)"
+JSON_HELP = "Print JSON (for scripts) instead of a table"
+_WIDE_CONSOLE = 100_000  # --wide: rows as long as their content
+
+
+def cell(value: Any) -> Text:
+    """A table cell showing ``value`` as written."""
+    return Text("" if value is None else str(value))
+
+
+def short_id(record_id: str, wide: bool) -> str:
+    return record_id if wide else record_id[:SHORT_ID]
+
+
+def human_size(nbytes: int | None) -> str:
+    if nbytes is None:
+        return ""
+    size = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return str(nbytes)  # pragma: no cover
+
+
+def timestamp(value: Any, wide: bool) -> str:
+    """ISO date and time to the minute (to the second with ``wide``); '' for none."""
+    if value is None:
+        return ""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:19] if wide else text[:16].replace("T", " ")
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], wide: bool, *, ids: int = 1) -> None:
+    """A borderless table; narrow rows are elided (``…``) to fit, wide rows never are.
+
+    The first ``ids`` columns are never shrunk."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    for i, name in enumerate(columns):
+        fixed = i < ids
+        table.add_column(name, no_wrap=True, overflow="ellipsis" if not wide else "fold", min_width=None,
+                         max_width=None if (wide or fixed) else 40)  # fmt: skip
+    for row in rows:
+        table.add_row(*(cell(v) for v in row))
+    if wide:
+        from rich.console import Console
+
+        Console(width=_WIDE_CONSOLE, file=out.file, no_color=out.no_color).print(table)
+    else:
+        out.print(table)
+
