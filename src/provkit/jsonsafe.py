@@ -31,7 +31,9 @@ def check_text(text: str, where: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(f"{where} is not valid Unicode (a lone surrogate, e.g. an undecodable name): {text!r}") from None
+        raise ValueError(
+            f"{where} is not valid Unicode (a lone surrogate, e.g. an undecodable name): {text!r}"
+        ) from None
     return text
 
 

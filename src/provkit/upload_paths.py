@@ -50,7 +50,7 @@ def _utf8_name(rel: str, path: str) -> str:
         rel.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidKeyError(
-            f"upload: the file name {os.fsencode(path)!r} is not valid UTF-8; rename it (e.g. convmv -f latin1 -t utf8)",
+            f"upload: the file name {os.fsencode(path)!r} is not valid UTF-8; rename it (e.g. with convmv)",
             key=repr(os.fsencode(rel)),
         ) from None
     return rel

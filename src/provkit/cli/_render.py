@@ -67,4 +67,3 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], wide: boo
         Console(width=_WIDE_CONSOLE, file=out.file, no_color=out.no_color).print(table)
     else:
         out.print(table)
-

@@ -117,7 +117,7 @@ def find(
     except json.JSONDecodeError as exc:
         raise ValueError(f"the query is not valid JSON: {exc}") from exc
     if not isinstance(parsed, dict):
-        raise ValueError(f"the query must be a JSON object such as '{{\"name\": \"x\"}}', got {query!r}")
+        raise ValueError(f'the query must be a JSON object such as \'{{"name": "x"}}\', got {query!r}')
     if datasets:
         from .registry_cmd import dataset_row, datasets_table
 

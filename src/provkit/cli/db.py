@@ -12,7 +12,9 @@ import typer
 from ._app import db_app, print_json, say, settings_from
 
 _URL_HELP = "Database URL (default: the configured repo's)"
-_SCHEMA_HELP = "PostgreSQL schema holding provkit's tables (default: the configured repo's schema, if --url is not given)"
+_SCHEMA_HELP = (
+    "PostgreSQL schema holding provkit's tables (default: the configured repo's schema, if --url is not given)"
+)
 
 
 def _target(ctx: typer.Context, url: str | None, schema: str | None) -> tuple[str, str | None]:

@@ -13,8 +13,9 @@ from typing import Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
 from ._app import app, err, print_json, say
-from ._render import JSON_HELP, WIDE_HELP, human_size, print_table, short_id, timestamp
+from ._render import JSON_HELP, human_size, print_table, short_id, timestamp
 
 register_app = typer.Typer(no_args_is_help=True, help="Register executions and datasets.")
 dataset_app = typer.Typer(no_args_is_help=True, help="Replace, delete and clean up datasets.")
