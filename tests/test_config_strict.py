@@ -88,9 +88,10 @@ def test_every_key_a_config_can_reach_has_a_type_and_a_readme_row():
                 reachable |= _params(load(name))[0]
     reachable -= {"blobstores", "artifact_repos", "name"}
     assert reachable <= set(KEY_TYPES), f"keys without a type in config_keys.py: {sorted(reachable - set(KEY_TYPES))}"
-    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as fh:
+        readme = fh.read()
     table = readme.split("### Every config key", 1)[1].split("\n\n", 2)[1]
-    documented = set(re.findall(r"^\| `([a-z_]+)`", table, re.M))
+    documented = set(re.findall(r"^\| `([a-z0-9_]+)`", table, re.M))
     assert documented == set(KEY_TYPES), (sorted(set(KEY_TYPES) - documented), sorted(documented - set(KEY_TYPES)))
     for key in BOOL_KEYS:
         assert re.search(rf"^\| `{key}` \| [^|]*\| bool", table, re.M), key

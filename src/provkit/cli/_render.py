@@ -20,6 +20,8 @@ SHORT_ID = 14
 WIDE_HELP = "Show every column and full ids (rows may be wider than the terminal)"
 JSON_HELP = "Print JSON (for scripts) instead of a table"
 _WIDE_CONSOLE = 100_000  # --wide: rows as long as their content
+_GAP = 3  # characters between two columns
+_MIN_FLEX = 6  # a flexible column never gets narrower than this
 
 
 def cell(value: Any) -> Text:
@@ -50,20 +52,40 @@ def timestamp(value: Any, wide: bool) -> str:
     return text[:19] if wide else text[:16].replace("T", " ")
 
 
-def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], wide: bool, *, ids: int = 1) -> None:
-    """A borderless table; narrow rows are elided (``…``) to fit, wide rows never are.
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], wide: bool, *, flex: Sequence[str] = ()) -> None:
+    """A borderless table, one line per row.
 
-    The first ``ids`` columns are never shrunk."""
+    Narrow (default): the ``flex`` columns (names, paths, labels) share what the terminal
+    has left after the others, and their cells are elided with ``…``; ``wide``: every
+    cell in full, rows as long as they need."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
-    for i, name in enumerate(columns):
-        fixed = i < ids
-        table.add_column(name, no_wrap=True, overflow="ellipsis" if not wide else "fold", min_width=None,
-                         max_width=None if (wide or fixed) else 40)  # fmt: skip
-    for row in rows:
-        table.add_row(*(cell(v) for v in row))
+    texts = [[cell(v) for v in row] for row in rows]
+    natural = [max([len(name), *(len(t[i].plain) for t in texts)]) for i, name in enumerate(columns)]
+    widths = natural if wide else _fit(columns, natural, flex, out.width)
+    for name, width in zip(columns, widths):
+        table.add_column(name, no_wrap=True, overflow="ellipsis", width=width)
+    for row in texts:
+        table.add_row(*row)
     if wide:
         from rich.console import Console
 
         Console(width=_WIDE_CONSOLE, file=out.file, no_color=out.no_color).print(table)
     else:
         out.print(table)
+
+
+def _fit(columns: Sequence[str], natural: list[int], flex: Sequence[str], width: int) -> list[int]:
+    """Column widths within ``width``: fixed columns keep theirs, flex ones share the rest."""
+    gaps = _GAP * (len(columns) - 1)
+    flexible = [i for i, name in enumerate(columns) if name in flex]
+    budget = width - gaps - sum(w for i, w in enumerate(natural) if i not in flexible)
+    if sum(natural[i] for i in flexible) <= budget:
+        return natural
+    widths = list(natural)
+    pending = sorted(flexible, key=lambda i: natural[i])
+    while pending:  # water-filling: narrow columns keep their width, wide ones share the rest
+        share = max(_MIN_FLEX, budget // len(pending))
+        i = pending.pop(0)
+        widths[i] = min(natural[i], share)
+        budget -= widths[i]
+    return widths

@@ -44,7 +44,7 @@ def _table(artifacts: list[Any], wide: bool) -> None:
             row.insert(1, a.kind)
             row += [json.dumps(shown, default=str) if shown else "", ", ".join(files)]
         rows.append(row)
-    print_table(columns, rows, wide)
+    print_table(columns, rows, wide, flex=("name", "user", "labels", "files"))
 
 
 def _emit(artifacts: list[Any], as_json: bool, wide: bool = False) -> None:

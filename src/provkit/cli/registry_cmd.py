@@ -74,14 +74,14 @@ def datasets_table(datasets: list[Any], wide: bool = False) -> None:
         else:
             rows.append([short_id(ds.id, False), ds.name, version, ds.status, ds.relpath, human_size(ds.total_size),
                          timestamp(ds.created_at, False)[:10]])  # fmt: skip
-    print_table(columns, rows, wide)
+    print_table(columns, rows, wide, flex=("name", "relpath", "owner", "keywords"))
 
 
 def executions_table(executions: list[Any], wide: bool = False) -> None:
     columns = ["id", "name", "site", "creator", "started", "inputs"]
     rows = [[short_id(ex.id, wide), ex.name, ex.site or "", ex.creator or "", timestamp(ex.start_time, wide),
              ", ".join(ex.input_ids) if wide else len(ex.input_ids)] for ex in executions]  # fmt: skip
-    print_table(columns, rows, wide)
+    print_table(columns, rows, wide, flex=("name", "site", "creator"))
 
 
 def _emit_dataset(ds: Any, as_json: bool) -> None:
