@@ -253,3 +253,19 @@ def test_intro_guide_leaves_nothing_in_the_current_folder(tmp_path):
     written = re.search(r"lineage picture written to (\S+)", out)
     if written:  # graphviz installed
         assert os.path.exists(written.group(1)) and not written.group(1).startswith(str(cwd))
+
+
+def test_golden_hash_run_names_the_interpreters_it_checked():
+    """The cross-version golden-hash test says which Pythons it ran, at the end of the run."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import interpreters
+
+    chosen, _ = interpreters.find()
+    test = "tests/test_hashing.py::test_golden_keys_across_python_versions"
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout
+    assert f"golden hash keys checked on Python {', '.join(chosen)}:" in proc.stdout
+    for minor, exe in chosen.items():
+        assert f"  {minor}: {exe}" in proc.stdout

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 import provkit as p
 from provkit.config import _params
-from provkit.config_keys import BOOL_KEYS, KEY_TYPES
 from provkit.repos.sql.schema import HEAD_REVISION
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,6 +78,7 @@ def test_postgres_keys_are_typed_before_connecting():
 def test_every_key_a_config_can_reach_has_a_type_and_a_readme_row():
     from provkit.blobstores import STORE_TYPES, store_class
     from provkit.config import _REPO_FLAGS, _STORE_FLAGS, _TOP_LEVEL
+    from provkit.config_keys import BOOL_KEYS, KEY_TYPES
     from provkit.repos import REPO_TYPES, repo_class
 
     reachable = set(_TOP_LEVEL) | _STORE_FLAGS | _REPO_FLAGS
