@@ -42,15 +42,15 @@ def _engine(url: str, schema: str | None) -> sa.Engine:
     return sa.create_engine(url, poolclass=sa.NullPool)
 
 
-def upgrade_db(db: Any, *, schema: str | None = None) -> str:
+def upgrade_db(url: Any, *, schema: str | None = None) -> str:
     """Run the shipped Alembic migrations on a database; returns the new revision.
 
-    ``db`` is a database URL or a SQL repository; ``schema`` the PostgreSQL schema
+    ``url`` is a database URL or a SQL repository; ``schema`` the PostgreSQL schema
     holding provkit's tables (default: the repository's, else the server's default)."""
     from .repos.sql.migrate import current_revision, upgrade
     from .repos.sql.schema import HEAD_REVISION
 
-    url, schema = _target(db, schema)
+    url, schema = _target(url, schema)
     engine = _engine(url, schema)
     try:
         with engine.begin() as connection:
@@ -64,11 +64,11 @@ def upgrade_db(db: Any, *, schema: str | None = None) -> str:
         engine.dispose()
 
 
-def db_revision(db: Any, *, schema: str | None = None) -> str | None:
+def db_revision(url: Any, *, schema: str | None = None) -> str | None:
     """The schema revision stamped in a database (None if provkit never created it there)."""
     from .repos.sql.migrate import current_revision
 
-    url, schema = _target(db, schema)
+    url, schema = _target(url, schema)
     engine = _engine(url, schema)
     try:
         with engine.connect() as connection:
