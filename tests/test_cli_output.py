@@ -269,3 +269,17 @@ def test_golden_hash_run_names_the_interpreters_it_checked():
     assert f"golden hash keys checked on Python {', '.join(chosen)}:" in proc.stdout
     for minor, exe in chosen.items():
         assert f"  {minor}: {exe}" in proc.stdout
+
+
+def test_progress_bars_show_names_as_written(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from provkit.cli import registry_cmd
+
+    screen = io.StringIO()
+    monkeypatch.setattr(registry_cmd, "err", Console(file=screen, force_terminal=True, width=100))
+    with registry_cmd.copy_progress("copying [/x] and [b]y[/b]") as advance:
+        advance(1, 2)
+    assert "copying [/x] and [b]y[/b]" in screen.getvalue()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
 from ._app import app, err, print_json, say
@@ -35,7 +36,7 @@ def copy_progress(what: str) -> Iterator[Any]:
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                TransferSpeedColumn(), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(what, total=None)
+        task = bar.add_task(escape(what), total=None)  # names are data, not markup
 
         def advance(nbytes: int, total: int) -> None:
             bar.update(task, total=total, advance=nbytes)
