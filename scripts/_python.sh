@@ -6,6 +6,7 @@ if [ -n "${PYTHON:-}" ]; then
     PY="$PYTHON"
 elif [ -x "$ROOT/.venv/bin/python" ]; then
     PY="$ROOT/.venv/bin/python"
+    export PATH="$ROOT/.venv/bin:$PATH"   # the `provkit` command the README's shell examples call
 else
     PY="python3"
 fi
