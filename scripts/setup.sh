@@ -21,7 +21,7 @@ apt_install() {
 
 # 1. system packages
 need_apt=()
-command -v "${PY%% *}" >/dev/null || need_apt+=(python3)
+command -v "$BASE_PY" >/dev/null || need_apt+=(python3)
 command -v dot >/dev/null || need_apt+=(graphviz)
 command -v git >/dev/null || need_apt+=(git)
 command -v cc >/dev/null || need_apt+=(gcc)
@@ -30,11 +30,6 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)   
 apt_install "${need_apt[@]}"
 
 # 2. provkit and its dependencies, where pip may install them
-is_managed() {  # 1 when pip must not install into this Python (PEP 668) and it is no venv
-    "$1" -c 'import os, sys, sysconfig
-managed = os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))
-print(int(managed and sys.prefix == sys.base_prefix))'
-}
 make_venv() {  # make_venv PYTHON DIR: a venv with pip, adding Debian's venv package if needed
     local python="$1" dir="$2" minor
     if ! "$python" -m venv "$dir" >/dev/null 2>&1; then
@@ -44,9 +39,9 @@ make_venv() {  # make_venv PYTHON DIR: a venv with pip, adding Debian's venv pac
         "$python" -m venv "$dir"
     fi
 }
-if [ "$(is_managed "$PY")" = "1" ]; then
-    [ -x .venv/bin/python ] || make_venv "$PY" .venv
-    PY="$PWD/.venv/bin/python"
+source scripts/_python.sh   # again: python3 may have just been installed
+if [ "$(is_managed "$BASE_PY")" = "1" ]; then
+    [ -x .venv/bin/python ] || make_venv "$BASE_PY" .venv
 fi
 if ! "$PY" -m pip --version >/dev/null 2>&1; then
     "$PY" -m ensurepip --upgrade >/dev/null 2>&1 || apt_install python3-pip
@@ -56,7 +51,7 @@ if gaps=$("$PY" scripts/missing.py); then
 else
     echo "setup: installing provkit[all,test] from this checkout into $PY (missing: $(echo "$gaps" | tr '\n' ' '))" >&2
     include=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
-    if [ ! -e "$include/Python.h" ] && [ "$(is_managed "$(command -v python3)")" = "1" ]; then
+    if [ ! -e "$include/Python.h" ] && [ "$(is_managed "$BASE_PY")" = "1" ]; then
         apt_install python3-dev || echo "setup: no Python headers: provkit runs without its C accelerator" >&2
     fi
     "$PY" -m pip install -q --disable-pip-version-check -e '.[all,test]'
