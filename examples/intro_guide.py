@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 
 import provkit as p
@@ -37,8 +38,11 @@ def timed(label, fn, *args):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="where to write the lineage picture")
+    parser.add_argument("--out", default=None, help="folder for the lineage picture (default: a new temporary folder)")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = tempfile.mkdtemp(prefix="provkit-intro-")
+    os.makedirs(args.out, exist_ok=True)
 
     print(f"repository: {p.get_default_repo()!r}\n")
     print("1. Caching: the first call computes, the second is a cache hit")

@@ -12,10 +12,19 @@ import provkit as p
 from provkit import settings
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say which Pythons the golden-hash test checked (tests/interpreters.py)."""
+    from interpreters import GOLDEN_REPORT
+
+    for line in config.stash.get(GOLDEN_REPORT, []):
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
     """A private PROVKIT_HOME and no installed config, before and after each test."""
     monkeypatch.setenv("PROVKIT_HOME", str(tmp_path / "provkit-home"))
+    monkeypatch.delenv("PROVKIT_CONFIG", raising=False)
     monkeypatch.setattr("provkit.filesets._run_handler", None)
     settings._reset_for_tests()
     p.set_run_info_fn(None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 
 import provkit as p
 from golden_cases import keys as golden_keys
+from interpreters import GOLDEN_REPORT
 from provkit.hashing import ALGORITHM_ID, hash_with_proxies
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
@@ -63,31 +63,17 @@ def test_golden_keys_under_any_hash_seed(seed):
     assert dict(line.split() for line in out.splitlines()) == GOLDEN
 
 
-def _interpreters() -> list[str]:
-    """Python 3.10-3.13 interpreters on this machine with xxhash + numpy (.ci/run installs them)."""
-    found = []
-    for minor in ("3.10", "3.11", "3.12", "3.13"):
-        pattern = os.path.expanduser(f"~/.pyenv/versions/{minor}.*/bin/python")
-        candidates = [*sorted(glob.glob(pattern)), f"/usr/bin/python{minor}"]
-        for exe in candidates:
-            if os.path.exists(exe):
-                ok = subprocess.run([exe, "-c", "import xxhash, numpy"], capture_output=True, check=False)
-                if ok.returncode == 0:
-                    found.append(exe)
-                    break
-    return found
+def test_golden_keys_across_python_versions(request):
+    """Every Python 3.10-3.13 on the machine gives the golden keys; the run's summary names them."""
+    import interpreters
 
-
-def test_golden_keys_across_python_versions():
-    interpreters = _interpreters()
-    versions = {
-        subprocess.run([exe, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True).stdout
-        for exe in interpreters
-    }
+    chosen, unequipped = interpreters.find()
+    request.config.stash[GOLDEN_REPORT] = interpreters.report(chosen, unequipped)
+    assert chosen, "no Python 3.10-3.13 interpreter with xxhash + numpy found"
+    assert not unequipped, f"interpreters without xxhash/numpy: {unequipped}; run bash scripts/setup.sh"
     if os.environ.get("CI"):  # scripts/setup.sh equips every 3.10-3.13 it finds
-        assert len(versions) >= 2, f"CI must provide several Pythons with xxhash and numpy, found {interpreters}"
-    assert interpreters, "no interpreter found"
-    for exe in interpreters:
+        assert len(chosen) >= 2, f"CI must provide several Pythons with xxhash and numpy, found {chosen}"
+    for exe in chosen.values():
         out = subprocess.run(
             [exe, os.path.join(HERE, "golden_cases.py"), SRC], capture_output=True, text=True, check=True
         )

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .blobstores import BlobStore, store_class
+from .config_keys import check_types
 from .errors import ConfigError
 from .repos import Repository, default_location, repo_class
 
@@ -123,6 +124,7 @@ def _options(where: str, spec: Any, load: Callable[[str], type], flags: set[str]
     cls = load(spec["type"])
     names, required = _params(cls)
     _check_keys(spec, names | flags, required, where)
+    check_types(spec, where)
     options = {k: v for k, v in spec.items() if k != "type"}
     if spec["type"] == "chained":
         options[list_key] = [built[n] for n in options[list_key]]
@@ -166,6 +168,7 @@ def from_config(config: Mapping) -> Config:
         raise ConfigError(
             f"unknown top-level key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(_TOP_LEVEL))}"
         )
+    check_types({k: v for k, v in raw.items() if k not in ("blobstores", "artifact_repos")}, None)
     store_specs = raw.get("blobstores") or {}
     repo_specs = raw.get("artifact_repos") or {}
     if not isinstance(store_specs, Mapping) or not isinstance(repo_specs, Mapping):
@@ -180,20 +183,28 @@ def from_config(config: Mapping) -> Config:
     if default is not None and default not in repos:
         known = ", ".join(sorted(repos)) or "none"
         raise ConfigError(f"default_repo {default!r} is not a configured artifact repo (configured: {known})")
-    for flag in ("use_cache", "check_mutations", "read_only"):
-        if flag in raw and not isinstance(raw[flag], bool):
-            raise ConfigError(f"{flag} must be true or false, got {raw[flag]!r}")
     return Config(raw, stores, repos, default)
 
 
-def load_yaml(filename: str | os.PathLike) -> dict:
-    """Read a YAML config file into a dict (validated later by from_config)."""
+def load_yaml(filename: str | os.PathLike, origin: str | None = None) -> dict:
+    """Read a YAML config file into a dict (validated later by from_config).
+
+    ``origin`` names where the file name came from (e.g. ``PROVKIT_CONFIG``) in errors."""
     import yaml
 
-    with open(filename, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    name = os.fspath(filename)
+    where = f"{name} (from {origin})" if origin else name
+    try:
+        with open(name, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {where} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {where}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {where} is not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{os.fspath(filename)}: a provkit config must be a YAML mapping")
+        raise ConfigError(f"{where}: a provkit config must be a YAML mapping")
     return data
 
 

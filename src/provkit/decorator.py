@@ -389,7 +389,10 @@ def provenance(
     """Cache a function's results by value of its inputs and record their lineage.
 
     Returns values wrapped in ``ArtifactProxy``; see the README for every parameter.
+    ``@provenance`` without parentheses is the same as ``@provenance()``.
     """
+    if callable(version):  # @provenance without parentheses: ``version`` is the function
+        return provenance()(version)
     options = dict(locals())
 
     def decorator(fn: Callable) -> Callable:

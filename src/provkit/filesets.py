@@ -27,6 +27,8 @@ from . import hashing
 from .artifacts import Artifact, ArtifactProxy
 from .errors import InvalidKeyError
 from .files import file_value_id
+from .jsonsafe import check_text, to_json
+from .upload_paths import as_path_list, check_relpath, collect
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,46 +56,31 @@ class Labels:
 
 
 def _labels(labels: Labels | Mapping | None) -> dict:
+    """The labels as stored: named labels are strings, ``infos`` plain JSON (see jsonsafe)."""
     if labels is None:
         return Labels().to_dict()
     if isinstance(labels, Labels):
-        return labels.to_dict()
-    if isinstance(labels, Mapping):
+        raw = {name: getattr(labels, name) for name in Labels.__dataclass_fields__}
+    elif isinstance(labels, Mapping):
         unknown = set(labels) - set(Labels.__dataclass_fields__)
         if unknown:
-            raise TypeError(f"unknown label(s) {sorted(unknown)}; put free-form ones under 'infos'")
-        return Labels(**labels).to_dict()
-    raise TypeError(f"labels must be Labels or a mapping, got {type(labels).__name__}")
-
-
-def check_relpath(relpath: str) -> str:
-    """A clean POSIX relative path, or InvalidKeyError (absolute, '..', empty parts)."""
-    if not isinstance(relpath, str) or not relpath:
-        raise InvalidKeyError(f"invalid relative path {relpath!r}", key=str(relpath))
-    posix = relpath.replace(os.sep, "/")
-    parts = posix.split("/")
-    if posix.startswith("/") or os.path.isabs(relpath) or any(p in ("", ".", "..") for p in parts):
-        raise InvalidKeyError(f"relative path {relpath!r} escapes its root or is not normalized", key=relpath)
-    return posix
-
-
-def _relpaths(paths: list[str], root: str | None) -> tuple[str, list[str]]:
-    absolute = [os.path.abspath(p) for p in paths]
-    if root is None:
-        root = os.path.commonpath([os.path.dirname(p) for p in absolute])
-    root = os.path.abspath(root)
-    real_root = os.path.realpath(root)
-    rels = []
-    for path in absolute:
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"upload: no file at {path!r}")
-        real = os.path.realpath(path)
-        if os.path.commonpath([real, real_root]) != real_root:
-            raise InvalidKeyError(f"{path!r} resolves outside {root!r} (a symlink out of the tree?)", key=path)
-        rels.append(check_relpath(os.path.relpath(path, root)))
-    if len(set(rels)) != len(rels):
-        raise InvalidKeyError(f"the same relative path appears twice: {rels}")
-    return root, rels
+            raise TypeError(f"unknown label(s) {sorted(map(str, unknown))}; put free-form ones under 'infos'")
+        raw = {**Labels().to_dict(), **labels}
+    else:
+        raise TypeError(f"labels must be Labels or a mapping, got {type(labels).__name__}")
+    out = {}
+    for name, value in raw.items():
+        if name == "infos":
+            if not isinstance(value, Mapping):
+                raise TypeError(f"labels.infos must be a mapping, got {type(value).__name__}")
+            out[name] = to_json(value, "labels.infos")
+        elif value is None:
+            out[name] = ""
+        elif isinstance(value, str):
+            out[name] = check_text(value, f"labels.{name}")
+        else:
+            raise TypeError(f"labels.{name} must be a string, got {value!r} ({type(value).__name__})")
+    return out
 
 
 class StoredFile:
@@ -149,27 +136,35 @@ class StoredFile:
 
 
 class FileSet(Mapping):
-    """The value of a file artifact: relative path -> StoredFile."""
+    """The value of a file artifact: relative path -> StoredFile.
+
+    Empty folders of an uploaded folder are in ``folders`` (the manifest keeps them as
+    ``"relpath/": {"folder": True}``); ``download`` recreates them."""
 
     def __init__(self, manifest: Mapping[str, Mapping], repo: Repository) -> None:
         self.manifest = dict(manifest)
         self.repo = repo
+        self._files = {r: e for r, e in self.manifest.items() if not r.endswith("/")}
+        self.folders = [r[:-1] for r in self.manifest if r.endswith("/")]
 
     def __getitem__(self, relpath: str) -> StoredFile:
-        entry = self.manifest[relpath]
+        entry = self._files[relpath]
         return StoredFile(self.repo, relpath, entry["key"], entry["size"])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.manifest)
+        return iter(self._files)
 
     def __len__(self) -> int:
-        return len(self.manifest)
+        return len(self._files)
 
     @property
     def files(self) -> FileSet:
         return self
 
     def download(self, directory: str | os.PathLike) -> list[str]:
+        """Copy every file (and empty folder) under ``directory``; returns the file paths."""
+        for rel in self.folders:
+            os.makedirs(os.path.join(os.fspath(directory), *rel.split("/")), exist_ok=True)
         return [self[r].download(directory) for r in self]
 
     def __provkit_hash__(self) -> str:
@@ -217,7 +212,7 @@ class Files:
 
     def upload(
         self,
-        local_paths: Iterable[str | os.PathLike],
+        local_paths: str | os.PathLike | Iterable[str | os.PathLike],
         labels: Labels | Mapping | None = None,
         *,
         root: str | os.PathLike | None = None,
@@ -225,29 +220,35 @@ class Files:
         name: str | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> ArtifactProxy:
-        """Store files (relative paths from their common folder, or ``root``) as one artifact.
+        """Store files as one artifact: one path or many, files or folders (walked
+        recursively; empty sub-folders are recorded). Relative paths are taken from the
+        common folder (a single folder: that folder), or from ``root``.
 
+        Everything is checked before any byte is written (paths, file names, labels,
+        parents): a bad input leaves no blob, row or temporary file behind.
         ``progress(nbytes, total_bytes)`` is called as each file is stored."""
         from .runs import current_run_info, current_user
 
-        paths = [os.fspath(p) for p in local_paths]
-        if not paths:
-            raise ValueError("upload needs at least one file")
-        base, rels = _relpaths(paths, os.fspath(root) if root is not None else None)
+        paths = as_path_list(local_paths)
+        _, files, folders = collect(paths, os.fsdecode(os.fspath(root)) if root is not None else None)
+        label_dict = _labels(labels)
+        parents = self.based_on if based_on is None else [_id_of(b) for b in based_on]
+        if name is not None:
+            check_text(name, "name")
         repo = self.repo
+        sizes = {rel: os.path.getsize(path) for rel, path in files.items()}
+        total = sum(sizes.values())
         manifest: dict[str, dict] = {}
-        paths = {rel: os.path.join(base, *rel.split("/")) for rel in rels}
-        total = sum(os.path.getsize(path) for path in paths.values())
-        for rel, path in paths.items():
+        for rel, path in files.items():
             key = file_value_id(path)
             if repo.store is not None and not repo.store.exists(key):
                 repo.store.put_file(key, path)
-            manifest[rel] = {"key": key, "size": os.path.getsize(path)}
+            manifest[rel] = {"key": key, "size": sizes[rel]}
             if progress is not None:
-                progress(manifest[rel]["size"], total)
+                progress(sizes[rel], total)
+        manifest.update({f"{rel}/": {"folder": True} for rel in folders})
         manifest = dict(sorted(manifest.items()))
-        label_dict = _labels(labels)
-        parents = self.based_on if based_on is None else [_id_of(b) for b in based_on]
+        stored = FileSet(manifest, repo)
         run_info = current_run_info()
         now = datetime.now(timezone.utc)
         user = current_user()
@@ -257,14 +258,15 @@ class Files:
             fn_module="provkit.filesets", fn_name="upload", inputs_json={"based_on": list(parents)},
             input_artifact_ids=list(dict.fromkeys(parents)), run_id=run_info["id"],
             custom_fields={
-                "labels": label_dict, "file_relpaths": list(manifest),
-                "file_sizes": {r: e["size"] for r, e in manifest.items()},
-                "file_hashes": {r: e["key"] for r, e in manifest.items()},
+                "labels": label_dict, "file_relpaths": list(stored),
+                "file_sizes": {r: stored[r].size for r in stored},
+                "file_hashes": {r: stored[r].key for r in stored},
+                **({"empty_folders": stored.folders} if stored.folders else {}),
             },
             serializer="json", computed_at=now, repo=repo, kind=KIND, user=user,
         )  # fmt: skip
         repo.save(artifact, manifest, run_info=run_info)
-        return ArtifactProxy(FileSet(manifest, repo), artifact)
+        return ArtifactProxy(stored, artifact)
 
     def use(self, *artifacts: Any) -> None:
         """Add artifacts (any kind: cached results too) to this scope's ``based_on``."""

@@ -1,33 +1,75 @@
-"""Upgrading a repository database to the schema this provkit expects."""
+"""Upgrading a repository database to the schema this provkit expects.
+
+A PostgreSQL repository configured with ``schema:`` keeps its tables in that schema;
+pass the same ``schema`` here (or the repository itself) so the upgrade and the
+revision check act on it, not on ``public``.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 __all__ = ["upgrade_db", "db_revision"]
 
 
-def upgrade_db(url: str) -> str:
-    """Run the shipped Alembic migrations on the database at ``url``; returns the new revision."""
+def _target(db: Any, schema: str | None) -> tuple[str, str | None]:
+    """(url, schema) of a URL or a SQL repository."""
+    from .errors import ConfigError
+    from .repos import Repository
+
+    if isinstance(db, Repository):
+        url = getattr(db, "url", None)
+        if url is None:
+            raise ConfigError(f"{db!r} has no database to upgrade")
+        return url, schema if schema is not None else getattr(db, "schema", None)
+    if not isinstance(db, str) or "://" not in db:
+        raise ConfigError(f"upgrade_db needs a database URL or a SQL repository, got {db!r}")
+    if schema is not None and not db.startswith("postgresql"):
+        raise ConfigError(f"schema={schema!r} applies to PostgreSQL only, not to {db.split(':', 1)[0]}")
+    return db, schema
+
+
+def _engine(url: str, schema: str | None) -> sa.Engine:
     import sqlalchemy as sa
 
+    if url.startswith("postgresql"):
+        from .repos.sql.postgres import engine_for
+
+        return engine_for(url, schema, poolclass=sa.NullPool)
+    return sa.create_engine(url, poolclass=sa.NullPool)
+
+
+def upgrade_db(url: Any, *, schema: str | None = None) -> str:
+    """Run the shipped Alembic migrations on a database; returns the new revision.
+
+    ``url`` is a database URL or a SQL repository; ``schema`` the PostgreSQL schema
+    holding provkit's tables (default: the repository's, else the server's default)."""
     from .repos.sql.migrate import current_revision, upgrade
     from .repos.sql.schema import HEAD_REVISION
 
-    engine = sa.create_engine(url)
+    url, schema = _target(url, schema)
+    engine = _engine(url, schema)
     try:
         with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                from .repos.sql.postgres import lock_schema
+
+                lock_schema(connection, schema)
             upgrade(connection)
             return current_revision(connection) or HEAD_REVISION
     finally:
         engine.dispose()
 
 
-def db_revision(url: str) -> str | None:
-    """The schema revision stamped in the database at ``url`` (None if empty)."""
-    import sqlalchemy as sa
-
+def db_revision(url: Any, *, schema: str | None = None) -> str | None:
+    """The schema revision stamped in a database (None if provkit never created it there)."""
     from .repos.sql.migrate import current_revision
 
-    engine = sa.create_engine(url)
+    url, schema = _target(url, schema)
+    engine = _engine(url, schema)
     try:
         with engine.connect() as connection:
             return current_revision(connection)

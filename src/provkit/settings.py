@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -45,12 +46,22 @@ def load_yaml_config(filename: str) -> Config:
 
 
 def get_config() -> Config:
-    """The installed config; the embedded default (SQLite + disk) if none was loaded."""
+    """The installed config, found in this order on first use:
+
+    1. one installed explicitly (``load_config`` / ``load_yaml_config``);
+    2. the YAML file named by ``$PROVKIT_CONFIG`` (a missing file is a ConfigError);
+    3. the embedded default (SQLite + disk) under ``$PROVKIT_HOME``.
+    """
     with _lock:
         if _config is None:
-            location = default_location()
-            load_config(embedded_config(location))
-            log.info("provkit: no config loaded, using the embedded repository at %s", location)
+            env_file = os.environ.get("PROVKIT_CONFIG")
+            if env_file:
+                load_config(load_yaml(env_file, origin="PROVKIT_CONFIG"))
+                log.info("provkit: using the config in $PROVKIT_CONFIG (%s)", env_file)
+            else:
+                location = default_location()
+                load_config(embedded_config(location))
+                log.info("provkit: no config loaded, using the embedded repository at %s", location)
         assert _config is not None
         return _config
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
-from ._app import app, out, print_json
+from ._app import app, out, print_json, say
+from ._render import JSON_HELP, WIDE_HELP, print_table, short_id, timestamp
 
 
 def _row(artifact: Any) -> dict:
@@ -27,17 +27,28 @@ def _row(artifact: Any) -> dict:
     }
 
 
-def _table(rows: list[dict]) -> None:
-    table = Table("id", "kind", "name", "v", "user", "created", "based on")
-    for r in rows:
-        table.add_row(r["id"], r["kind"], r["name"], str(r["version"]), r["user"] or "", (r["created"] or "")[:19],
-                      str(len(r["based_on"])))  # fmt: skip
-    out.print(table)
+def _table(artifacts: list[Any], wide: bool) -> None:
+    if wide:
+        columns = ["id", "kind", "name", "v", "user", "created", "based on", "labels", "files"]
+    else:
+        columns = ["id", "name", "v", "user", "created", "parents"]
+    rows = []
+    for a in artifacts:
+        labels = a.custom_fields.get("labels") or {}
+        shown = {k: v for k, v in labels.items() if v not in ("", None, {}, [])}
+        row = [short_id(a.id, wide), a.name, a.version, a.user or "", timestamp(a.computed_at, wide),
+               len(a.input_artifact_ids)]  # fmt: skip
+        if wide:
+            files = a.custom_fields.get("file_relpaths") or []
+            row[4:6] = [row[4], ", ".join(a.input_artifact_ids)]
+            row.insert(1, a.kind)
+            row += [json.dumps(shown, default=str) if shown else "", ", ".join(files)]
+        rows.append(row)
+    print_table(columns, rows, wide, flex=("name", "user", "labels", "files"))
 
 
-def _emit(artifacts: list[Any], as_json: bool) -> None:
-    rows = [_row(a) for a in artifacts]
-    print_json(rows) if as_json else _table(rows)
+def _emit(artifacts: list[Any], as_json: bool, wide: bool = False) -> None:
+    print_json([_row(a) for a in artifacts]) if as_json else _table(artifacts, wide)
 
 
 @app.command()
@@ -65,7 +76,8 @@ def ls(
     status: str = typer.Option(None, help="Datasets with this status (default: valid)"),
     show_all: bool = typer.Option(False, "--all", help="Datasets of every status (history too)"),
     limit: int = typer.Option(50, help="At most this many (newest first); 0 for all"),
-    as_json: bool = typer.Option(False, "--json", help="JSON for scripts"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    wide: bool = typer.Option(False, "--wide", "-w", help=WIDE_HELP),
 ) -> None:
     """List artifacts (or --datasets / --executions), newest first, with filters."""
     import provkit as p
@@ -75,17 +87,17 @@ def ls(
     if datasets:
         found = p.Registry().find_datasets(name=name, owner=owner, owner_type=owner_type, keyword=keyword,
                                            status=status, all_statuses=show_all)[: limit or None]  # fmt: skip
-        print_json([dataset_row(d) for d in found]) if as_json else datasets_table(found)
+        print_json([dataset_row(d) for d in found]) if as_json else datasets_table(found, wide)
         return
     if executions:
         runs = p.Registry().find_executions(name)[: limit or None]
-        print_json([execution_row(e) for e in runs]) if as_json else executions_table(runs)
+        print_json([execution_row(e) for e in runs]) if as_json else executions_table(runs, wide)
         return
     query: dict = {}
     for key, value in (("kind", kind), ("name", name), ("user", user), ("labels.datatype", datatype)):
         if value is not None:
             query[key] = value
-    _emit(list(p.find_artifacts(query, limit or None)), as_json)
+    _emit(list(p.find_artifacts(query, limit or None)), as_json, wide)
 
 
 @app.command()
@@ -94,7 +106,8 @@ def find(
     datasets: bool = typer.Option(False, "--datasets", "-d", help="Query registry datasets instead of artifacts"),
     show_all: bool = typer.Option(False, "--all", help="Datasets of every status (history too)"),
     limit: int = typer.Option(0, help="At most this many; 0 for all"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    wide: bool = typer.Option(False, "--wide", "-w", help=WIDE_HELP),
 ) -> None:
     """Find artifacts (or --datasets) by a query, e.g. '{"labels.datatype": "model"}'."""
     import provkit as p
@@ -103,20 +116,28 @@ def find(
         parsed = json.loads(query)
     except json.JSONDecodeError as exc:
         raise ValueError(f"the query is not valid JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ValueError(f'the query must be a JSON object such as \'{{"name": "x"}}\', got {query!r}')
     if datasets:
         from .registry_cmd import dataset_row, datasets_table
 
         found = p.Registry().find_datasets(parsed, all_statuses=show_all, limit=limit or None)
-        print_json([dataset_row(d) for d in found]) if as_json else datasets_table(found)
+        print_json([dataset_row(d) for d in found]) if as_json else datasets_table(found, wide)
         return
-    _emit(list(p.find_artifacts(parsed, limit or None)), as_json)
+    _emit(list(p.find_artifacts(parsed, limit or None)), as_json, wide)
 
 
 @app.command()
-def show(artifact_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+def show(
+    artifact_id: str = typer.Argument(..., help="Id (or a unique prefix) of an artifact, dataset or execution"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Everything recorded about one artifact, dataset or execution."""
     import provkit as p
 
+    from ._ids import resolve
+
+    artifact_id = resolve(artifact_id)
     if artifact_id.startswith(("ds_", "ex_")):
         from .registry_cmd import show_record
 
@@ -128,19 +149,37 @@ def show(artifact_id: str, as_json: bool = typer.Option(False, "--json")) -> Non
     if as_json:
         print_json(data)
         return
-    table = Table("field", "value", show_header=False)
+    rows = []
     for key, value in data.items():
         if key == "run_info" and value:
             value = {k: value.get(k) for k in ("user", "argv", "host", "git", "python")}
-        table.add_row(key, json.dumps(value, default=str) if not isinstance(value, str) else value)
+        rows.append((key, json.dumps(value, default=str) if not isinstance(value, str) else value))
+    field_table(rows)
+
+
+def field_table(rows: list[tuple[str, Any]]) -> None:
+    """Two columns, field and value; long values wrap inside their column."""
+    from rich.table import Table
+
+    from ._render import cell
+
+    table = Table("field", "value", show_header=False)
+    for key, value in rows:
+        table.add_row(cell(key), cell(value))
     out.print(table)
 
 
 @app.command()
-def get(artifact_id: str, to: str = typer.Option(..., "--to", help="Directory to write into")) -> None:
+def get(
+    artifact_id: str = typer.Argument(..., help="Id (or a unique prefix) of a file artifact or a dataset"),
+    to: str = typer.Option(..., "--to", help="Directory to write into"),
+) -> None:
     """Download a file artifact's or a dataset's files (or an archived file) into a directory."""
     import provkit as p
 
+    from ._ids import resolve
+
+    artifact_id = resolve(artifact_id)
     if artifact_id.startswith("ds_"):
         from .registry_cmd import get_dataset_files
 
@@ -155,15 +194,21 @@ def get(artifact_id: str, to: str = typer.Option(..., "--to", help="Directory to
             for rel in value:
                 dest = value[rel].download(to)
                 progress.advance(task, value[rel].size)
-                out.print(dest, highlight=False)
+                progress.console.print(_plain(dest), soft_wrap=True)
     elif isinstance(value, p.ArchivedFile):
         import shutil
 
         dest = os.path.join(to, value.original_name or art.value_id)
         shutil.copyfile(value.path, dest)
-        out.print(dest, highlight=False)
+        say(dest)
     else:
         raise ValueError(f"{artifact_id} is a cached value ({type(value).__name__}), not files; use the Python API")
+
+
+def _plain(value: Any) -> Any:
+    from rich.text import Text
+
+    return Text(str(value))
 
 
 def _pairs(items: list[str], what: str) -> dict:
@@ -178,14 +223,14 @@ def _pairs(items: list[str], what: str) -> dict:
 
 @app.command()
 def upload(
-    files: list[str] = typer.Argument(..., help="Files to upload"),
+    files: list[str] = typer.Argument(..., help="Files or folders to upload (folders: everything inside)"),
     label: list[str] = typer.Option([], "--label", "-l", help="ticket/project/datatype/dataset/description=VALUE"),
     info: list[str] = typer.Option([], "--info", help="free-form key=value (labels.infos)"),
     root: str = typer.Option(None, help="Relative paths from here (default: the files' common folder)"),
     based_on: list[str] = typer.Option([], "--based-on", help="Parent artifact id (repeatable)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Upload files as one artifact with labels."""
+    """Upload files as one artifact with labels; prints its id."""
     import provkit as p
 
     labels = _pairs(label, "--label")
@@ -197,4 +242,4 @@ def upload(
     if as_json:
         print_json(_row(art.artifact))
     else:
-        out.print(art.artifact.id, highlight=False)
+        say(art.artifact.id)

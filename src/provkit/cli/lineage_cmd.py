@@ -11,7 +11,7 @@ from ._app import app, out, print_json
 
 @app.command()
 def lineage(
-    record_id: str,
+    record_id: str = typer.Argument(..., help="Id (or a unique prefix) of an artifact, dataset or execution"),
     up: bool = typer.Option(True, "--up/--down", help="Ancestors (default) or descendants"),
     depth: int = typer.Option(None, help="How many steps (default: all)"),
     fmt: str = typer.Option("tree", "--format", "-f", help="tree, json, dot, svg or prov"),
@@ -20,6 +20,9 @@ def lineage(
     import provkit as p
     from provkit import lineage as lin
 
+    from ._ids import resolve
+
+    record_id = resolve(record_id)
     if fmt not in ("tree", "json", "dot", "svg", "prov"):
         raise ValueError(f"unknown --format {fmt!r}: use tree, json, dot, svg or prov")
     repo = p.get_default_repo()

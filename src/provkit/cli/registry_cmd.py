@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
-from rich.table import Column, Table
 
-from ._app import app, err, out, print_json
+from ._app import app, err, print_json, say
+from ._render import JSON_HELP, human_size, print_table, short_id, timestamp
 
 register_app = typer.Typer(no_args_is_help=True, help="Register executions and datasets.")
 dataset_app = typer.Typer(no_args_is_help=True, help="Replace, delete and clean up datasets.")
@@ -35,7 +36,7 @@ def copy_progress(what: str) -> Iterator[Any]:
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                TransferSpeedColumn(), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(what, total=None)
+        task = bar.add_task(escape(what), total=None)  # names are data, not markup
 
         def advance(nbytes: int, total: int) -> None:
             bar.update(task, total=total, advance=nbytes)
@@ -60,31 +61,35 @@ def execution_row(ex: Any) -> dict:
     }  # fmt: skip
 
 
-def datasets_table(datasets: list[Any]) -> None:
-    table = Table("name", "version", "status", "owner", "relpath", "files", "bytes", "created")
-    table.columns.insert(0, Column("id", no_wrap=True, min_width=23))
+def datasets_table(datasets: list[Any], wide: bool = False) -> None:
+    if wide:
+        columns = ["id", "name", "version", "status", "owner", "relpath", "files", "bytes", "created", "keywords"]
+    else:
+        columns = ["id", "name", "version", "status", "relpath", "size", "created"]
+    rows = []
     for ds in datasets:
-        created = ds.created_at.isoformat()[:19] if ds.created_at else ""
-        table.add_row(ds.id, ds.name, ds.version + (f"+r{ds.replace_iteration}" if ds.replace_iteration else ""),
-                      ds.status, f"{ds.owner_type}/{ds.owner}", ds.relpath, str(ds.nfiles), f"{ds.total_size:,}",
-                      created)  # fmt: skip
-    out.print(table)
+        version = ds.version + (f"+r{ds.replace_iteration}" if ds.replace_iteration else "")
+        if wide:
+            rows.append([ds.id, ds.name, version, ds.status, f"{ds.owner_type}/{ds.owner}", ds.relpath, ds.nfiles,
+                         f"{ds.total_size:,}", timestamp(ds.created_at, True), ", ".join(ds.keywords)])  # fmt: skip
+        else:
+            rows.append([short_id(ds.id, False), ds.name, version, ds.status, ds.relpath, human_size(ds.total_size),
+                         timestamp(ds.created_at, False)[:10]])  # fmt: skip
+    print_table(columns, rows, wide, flex=("name", "relpath", "owner", "keywords"))
 
 
-def executions_table(executions: list[Any]) -> None:
-    table = Table("name", "site", "creator", "started", "inputs")
-    table.columns.insert(0, Column("id", no_wrap=True, min_width=23))
-    for ex in executions:
-        started = ex.start_time.isoformat()[:19] if ex.start_time else ""
-        table.add_row(ex.id, ex.name, ex.site or "", ex.creator or "", started, str(len(ex.input_ids)))
-    out.print(table)
+def executions_table(executions: list[Any], wide: bool = False) -> None:
+    columns = ["id", "name", "site", "creator", "started", "inputs"]
+    rows = [[short_id(ex.id, wide), ex.name, ex.site or "", ex.creator or "", timestamp(ex.start_time, wide),
+             ", ".join(ex.input_ids) if wide else len(ex.input_ids)] for ex in executions]  # fmt: skip
+    print_table(columns, rows, wide, flex=("name", "site", "creator"))
 
 
 def _emit_dataset(ds: Any, as_json: bool) -> None:
     if as_json:
         print_json(dataset_row(ds))
     else:
-        out.print(ds.id, highlight=False)
+        say(ds.id)
 
 
 @register_app.command("execution")
@@ -94,7 +99,7 @@ def register_execution(
     site: str = typer.Option(None, help="Where it ran (default: this host)"),
     configuration: str = typer.Option(None, help="A configuration file whose text is kept with it"),
     inputs: list[str] = typer.Option([], "--input", "-i", help="Id of an input dataset or artifact (repeatable)"),
-    as_json: bool = typer.Option(False, "--json", help="JSON for scripts"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Record a pipeline stage and its input datasets; prints its id."""
     text = None
@@ -103,7 +108,7 @@ def register_execution(
             text = fh.read()
     ex = registry().register_execution(name, description=description, site=site, configuration=text,
                                        input_datasets=inputs)  # fmt: skip
-    print_json(execution_row(ex)) if as_json else out.print(ex.id, highlight=False)
+    print_json(execution_row(ex)) if as_json else say(ex.id)
 
 
 @register_app.command("dataset")
@@ -114,12 +119,12 @@ def register_dataset(
     relpath: str = typer.Option(None, help="Path under <owner_type>/<owner>/ (default: the name)"),
     owner: str = typer.Option(None, help="Owner (default: you)"),
     owner_type: str = typer.Option("user", "--owner-type", help="user, group, project or production"),
-    description: str = typer.Option(None),
+    description: str = typer.Option(None, help="What it holds"),
     execution: str = typer.Option(None, "--execution", "-e", help="Id of the execution that made it"),
     inputs: list[str] = typer.Option([], "--input", "-i", help="Input dataset id; records an execution for it"),
     keywords: list[str] = typer.Option([], "--keyword", "-k", help="Keyword (repeatable)"),
     overwritable: bool = typer.Option(False, "--overwritable", help="Allow `provkit dataset replace` later"),
-    as_json: bool = typer.Option(False, "--json", help="JSON for scripts"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Register a dataset, copying --old-location into the registry; prints its id."""
     reg = registry(owner, owner_type)
@@ -134,12 +139,15 @@ def register_dataset(
 
 @dataset_app.command("replace")
 def replace_dataset(
-    dataset_id: str,
+    dataset_id: str = typer.Argument(..., help="Id (or a unique prefix) of the dataset to replace"),
     old_location: str = typer.Option(..., "--old-location", help="The new files (file or folder)"),
-    description: str = typer.Option(None),
-    as_json: bool = typer.Option(False, "--json"),
+    description: str = typer.Option(None, help="A new description (default: keep the old one)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Replace an overwritable dataset's files; the old record stays as history."""
+    from ._ids import resolve
+
+    dataset_id = resolve(dataset_id)
     reg = registry()
     with copy_progress(f"copying {os.path.basename(old_location)}") as progress:
         ds = reg.replace_dataset(dataset_id, old_location, description=description, progress=progress)
@@ -148,13 +156,15 @@ def replace_dataset(
 
 @dataset_app.command("delete")
 def delete_dataset(
-    dataset_id: str,
+    dataset_id: str = typer.Argument(..., help="Id (or a unique prefix) of the dataset to delete"),
     force: bool = typer.Option(False, "--force", help="Delete even if others depend on it (files are kept)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Mark a dataset deleted and free its relpath; refuses if others were built from it."""
-    ds = registry().delete_dataset(dataset_id, force=force)
-    print_json(dataset_row(ds)) if as_json else out.print(f"{ds.id} {ds.status}", highlight=False)
+    from ._ids import resolve
+
+    ds = registry().delete_dataset(resolve(dataset_id), force=force)
+    print_json(dataset_row(ds)) if as_json else say(f"{ds.id} {ds.status}")
 
 
 @dataset_app.command("cleanup")
@@ -163,7 +173,7 @@ def cleanup(
 ) -> None:
     """Drop registrations left pending by crashed processes (and their files)."""
     for dataset_id in registry().cleanup(older_than * 3600):
-        out.print(f"{dataset_id} discarded", highlight=False)
+        say(f"{dataset_id} discarded")
 
 
 def show_record(record_id: str, as_json: bool) -> None:
@@ -180,12 +190,14 @@ def show_record(record_id: str, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    table = Table("field", "value", show_header=False)
+    from .artifacts import field_table
+
+    rows = []
     for key, value in data.items():
         if key == "manifest":
             value = f"{len(value)} files"
-        table.add_row(key, str(value) if value not in (None, "", [], {}) else "")
-    out.print(table)
+        rows.append((key, str(value) if value not in (None, "", [], {}) else ""))
+    field_table(rows)
 
 
 def get_dataset_files(dataset_id: str, to: str) -> None:
@@ -193,4 +205,4 @@ def get_dataset_files(dataset_id: str, to: str) -> None:
     reg = registry()
     with copy_progress(f"downloading {dataset_id[:14]}") as progress:
         path = reg.fetch(dataset_id, to, progress)
-    out.print(path, highlight=False)
+    say(path)

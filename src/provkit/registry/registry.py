@@ -71,7 +71,7 @@ class Registry:
             repo = get_repo_by_name(repo)
         self.repo = repo.registry_home()
         self.tables: RegistryTables = self.repo.registry_tables
-        self.owner = _check_owner(owner or current_user() or "unknown")
+        self.owner = _check_owner((current_user() or "unknown") if owner is None else owner)
         self.owner_type = check_owner_type(owner_type)
 
     @property
@@ -149,8 +149,8 @@ class Registry:
         from ..runs import current_run_info, current_user
 
         relpath = check_relpath(relpath)
-        owner = _check_owner(owner or self.owner)
-        owner_type = check_owner_type(owner_type or self.owner_type)
+        owner = _check_owner(self.owner if owner is None else owner)
+        owner_type = check_owner_type(self.owner_type if owner_type is None else owner_type)
         bump = version if version in BUMPS else None
         if bump is None:
             parse_version(version)
@@ -348,9 +348,12 @@ class Registry:
 
     def latest(self, name: str, *, owner: str | None = None, owner_type: str | None = None) -> Dataset:
         """The highest valid version of ``name`` for an owner (default: this registry's)."""
-        found = self.find_datasets(name=name, owner=owner or self.owner, owner_type=owner_type or self.owner_type)
+        owner = self.owner if owner is None else owner
+        found = self.find_datasets(
+            name=name, owner=owner, owner_type=check_owner_type(self.owner_type if owner_type is None else owner_type)
+        )
         if not found:
-            raise RecordNotFoundError(f"no valid dataset named {name!r} for {owner or self.owner!r}", record_id=name)
+            raise RecordNotFoundError(f"no valid dataset named {name!r} for {owner!r}", record_id=name)
         return max(found, key=lambda d: (d.version_tuple, d.replace_iteration))
 
     def dependents(self, record_id: str) -> list[str]:

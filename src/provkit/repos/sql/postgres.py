@@ -55,6 +55,34 @@ def create_database(url: sa.URL) -> bool:
         admin.dispose()
 
 
+def schema_engine_options(schema: str | None, engine_options: dict | None = None) -> dict:
+    """Engine options whose connections work in ``schema`` (its ``search_path``)."""
+    options = dict(engine_options or {})
+    if schema:
+        _quote_ident(schema)
+        connect_args = dict(options.get("connect_args", {}))
+        connect_args["options"] = f"-csearch_path={schema}"
+        options["connect_args"] = connect_args
+    return options
+
+
+def create_schema(conn: sa.Connection, schema: str | None) -> None:
+    """``CREATE SCHEMA IF NOT EXISTS`` (nothing for the default schema)."""
+    if schema:
+        conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(schema)}"))
+
+
+def lock_schema(conn: sa.Connection, schema: str | None) -> None:
+    """Serialize schema creation and migration across processes (an advisory lock)."""
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
+    create_schema(conn, schema)
+
+
+def engine_for(db: str, schema: str | None = None, **engine_options: Any) -> sa.Engine:
+    """An engine on a postgresql:// URL (psycopg driver) working in ``schema``."""
+    return sa.create_engine(_psycopg_url(db), **schema_engine_options(schema, engine_options))
+
+
 class PostgresRepo(SqlRepo):
     """Artifacts in PostgreSQL (JSONB columns, indexes for ids, value ids, names, lineage)."""
 
@@ -76,23 +104,13 @@ class PostgresRepo(SqlRepo):
         self.persistent_connections = bool(persistent_connections)
         if create_db:
             create_database(url)
-        engine_options = dict(engine_options or {})
+        engine_options = schema_engine_options(schema, engine_options)
         if not persistent_connections:
             engine_options.setdefault("poolclass", sa.NullPool)
-        if schema:
-            _quote_ident(schema)
-            connect_args = dict(engine_options.get("connect_args", {}))
-            connect_args["options"] = f"-csearch_path={schema}"
-            engine_options["connect_args"] = connect_args
         super().__init__(url.render_as_string(hide_password=False), store, engine_options=engine_options, **options)
 
     def _init_schema(self) -> None:
-        def lock(conn: sa.Connection) -> None:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_ID})
-            if self.schema:
-                conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {_quote_ident(self.schema)}"))
-
-        ensure_schema(self._engine, self._safe_url(), lock)
+        ensure_schema(self._engine, self._safe_url(), lambda conn: lock_schema(conn, self.schema))
 
     def _raw(self) -> Any:
         if self.persistent_connections:
