@@ -32,6 +32,7 @@ from .errors import (
     SerializationError,
     SetNotFoundError,
     StoreError,
+    UntrustedValueError,
     VersionExistsError,
 )
 from .files import ArchivedFile
@@ -108,6 +109,7 @@ __all__ = [
     "SerializationError",
     "SetNotFoundError",
     "StoreError",
+    "UntrustedValueError",
     "VersionExistsError",
     "archive_file",
     "as_user",

@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from ...artifacts import Artifact
 from ...blobstores.base import BlobStore
 from ...errors import ConfigError
+from ...integrity import COLUMNS as SEAL_COLUMNS
+from ...integrity import Seal
 from ...sets import ArtifactSet
 from ..base import Repository
 from . import schema
@@ -33,7 +35,7 @@ _LOOKUP_COLUMNS = (
     "id", "value_id", "name", "version", "fn_module", "fn_name", "composite", "inputs_json",
     "input_artifact_ids", "run_id", "custom_fields", "serializer", "load_kwargs", "dump_kwargs",
     "compute_duration", "hash_duration", "value_id_duration", "computed_at", "added_at",
-    "value_bytes", "inputs_bytes", "kind", "user",
+    "value_bytes", "inputs_bytes", "kind", "user", *SEAL_COLUMNS,
 )  # fmt: skip
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
@@ -58,6 +60,11 @@ def _utc(value: Any) -> datetime | None:
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _seal_columns(artifact: Artifact) -> dict:
+    seal = artifact._seal
+    return (seal if seal is not None else Seal()).columns()
 
 
 def _regexp(pattern: str, value: Any) -> bool:
@@ -166,7 +173,8 @@ class SqlRepo(Repository):
         (a.id, a.value_id, a.name, a.version, a.fn_module, a.fn_name, composite, inputs_json,
          input_artifact_ids, a.run_id, custom_fields, a.serializer, load_kwargs, dump_kwargs,
          a.compute_duration, a.hash_duration, a.value_id_duration, computed_at, added_at,
-         value_bytes, inputs_bytes, a.kind, a.user) = row  # fmt: skip
+         value_bytes, inputs_bytes, a.kind, a.user) = row[:23]  # fmt: skip
+        a._seal = Seal(*row[23:])
         a.composite = bool(composite)
         a._value_bytes = bytes(value_bytes) if value_bytes is not None else None
         a._inputs_bytes = bytes(inputs_bytes) if inputs_bytes is not None else None
@@ -212,6 +220,7 @@ class SqlRepo(Repository):
         row["added_at"] = artifact.added_at = datetime.now(timezone.utc)
         row["value_bytes"] = artifact._value_bytes
         row["inputs_bytes"] = artifact._inputs_bytes
+        row.update(_seal_columns(artifact))
         statements = self._statements
         with self._engine.begin() as conn:
             result = conn.execute(statements["artifact_replace" if replace else "artifact"], row)
@@ -237,6 +246,7 @@ class SqlRepo(Repository):
             row["added_at"] = artifact.added_at = now
             row["value_bytes"] = artifact._value_bytes
             row["inputs_bytes"] = artifact._inputs_bytes
+            row.update(_seal_columns(artifact))
             rows.append(row)
             edges.extend(
                 {"artifact_id": artifact.id, "input_artifact_id": i} for i in dict.fromkeys(artifact.input_artifact_ids)
