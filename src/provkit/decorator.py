@@ -228,7 +228,7 @@ class TrackedFunction:
             {"kargs": storable(recorded_kargs), "varargs": storable(recorded_varargs)} if proxies else artifact._inputs
         )
         if self.archive_file:
-            return self._store_file(repo, artifact, value, stored_inputs, run_info, read_only)
+            return self._store_file(repo, artifact, value, stored_inputs, run_info, read_only, repair=repair)
         if self.returns_composite:
             return self._store_composite(repo, artifact, value, stored_inputs, run_info, read_only)
         return self._store(repo, artifact, value, stored_inputs, run_info, read_only, replace=replace, repair=repair)
@@ -282,7 +282,7 @@ class TrackedFunction:
         return ArtifactProxy(value, artifact)
 
     def _store_file(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any, run_info: dict,
-                    read_only: bool) -> ArtifactProxy:  # fmt: skip
+                    read_only: bool, repair: bool = False) -> ArtifactProxy:  # fmt: skip
         if not isinstance(value, (str, os.PathLike)) or not os.path.isfile(value):
             raise SerializationError(
                 f"{self.name} has archive_file=True but returned {value!r}, not the path of an existing file",
@@ -290,7 +290,7 @@ class TrackedFunction:
             )
         path = os.fspath(value)
         return _archive(repo, artifact, path, stored_inputs, run_info, read_only, self.preserve_file_ext,
-                        self.delete_original_file)  # fmt: skip
+                        self.delete_original_file, repair=repair)  # fmt: skip
 
     def _store_composite(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any,
                          run_info: dict, read_only: bool) -> ArtifactProxy:  # fmt: skip
@@ -327,15 +327,15 @@ def _composite_value(artifact: Artifact) -> LazyDict:
     return LazyDict({key: (lambda i=part_id: repo.proxy(i)) for key, part_id in parts.items()})  # type: ignore[union-attr]
 
 
-def _archive(repo: Repository, artifact: Artifact, path: str, stored_inputs: Any, run_info: dict,
-             read_only: bool, preserve_ext: bool, delete_original: bool) -> ArtifactProxy:  # fmt: skip
+def _archive(repo: Repository, artifact: Artifact, path: str, stored_inputs: Any, run_info: dict, read_only: bool,
+             preserve_ext: bool, delete_original: bool, repair: bool = False) -> ArtifactProxy:  # fmt: skip
     t0 = _perf()
     artifact.value_id = file_value_id(path, preserve_ext)
     artifact.value_id_duration = _perf() - t0
     artifact.serializer = FILE_SERIALIZER
     if read_only:
         return ArtifactProxy(ArchivedFile(path, artifact.value_id, os.path.basename(path)), artifact)
-    repo.save(artifact, None, inputs=stored_inputs, run_info=run_info, replace=True, value_path=path)
+    repo.save(artifact, None, inputs=stored_inputs, run_info=run_info, replace=True, value_path=path, repair=repair)
     if delete_original:
         os.remove(path)
     return ArtifactProxy(repo.load_value(artifact), artifact)

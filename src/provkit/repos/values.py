@@ -216,8 +216,9 @@ def load_value(repo: Repository, artifact: Artifact) -> Any:
         return value
     if corrupt:
         cls = UntrustedValueError if errors and all(isinstance(e, UntrustedValueError) for e in errors) else None
-        detail = "; ".join(str(e) for e in errors) or "its content no longer matches its value id"
-        raise (cls or BlobCorruptError)(f"{_what(artifact)} is corrupt in {corrupt!r}: {detail}", key=key)
+        detail = "".join(f" [{e}]" for e in errors)
+        message = f"{_what(artifact)} is corrupt in {corrupt!r}: its content no longer matches its value id{detail}"
+        raise (cls or BlobCorruptError)(message, key=key)
     raise BlobMissingError(f"{_what(artifact)} is missing from {store!r}", key=key)
 
 
