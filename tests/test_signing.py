@@ -68,7 +68,7 @@ def test_planted_pickles_are_refused_and_never_run(kind, key, tmp_path, request)
     planted = pickle.dumps(_Planted(str(marker)), protocol=5)
     calls = []
 
-    @p.provenance()
+    @p.provenance(serializer="joblib")  # a pickle reader (npy refuses pickles by itself)
     def big(n):
         calls.append(n)
         return np.arange(n, dtype="float64")
@@ -176,7 +176,7 @@ def test_the_planted_payload_does_run_without_signing(sqlite_config, tmp_path):
     repo = p.get_default_repo()
     marker = tmp_path / "pwned"
 
-    @p.provenance()
+    @p.provenance(serializer="joblib")  # a pickle reader (npy refuses pickles by itself)
     def big(n):
         return np.arange(n, dtype="float64")
 
