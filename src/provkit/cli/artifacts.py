@@ -45,10 +45,11 @@ def config() -> None:
     """Show where the repository lives and what is configured."""
     import provkit as p
 
+    from ..masking import mask
     from ._app import env_home
 
     cfg = p.current_config()
-    print_json({"default_repo": repr(p.get_default_repo()), "provkit_home": env_home(), "config": cfg})
+    print_json(mask({"default_repo": repr(p.get_default_repo()), "provkit_home": env_home(), "config": cfg}))
 
 
 @app.command("ls")

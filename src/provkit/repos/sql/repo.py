@@ -26,6 +26,7 @@ from ...blobstores.base import BlobStore
 from ...errors import ConfigError
 from ...integrity import COLUMNS as SEAL_COLUMNS
 from ...integrity import Seal
+from ...masking import mask_text
 from ...sets import ArtifactSet
 from ..base import Repository
 from . import schema
@@ -93,7 +94,8 @@ class SqlRepo(Repository):
     def __init__(self, db: str, store: BlobStore | None, *, engine_options: dict | None = None, **options: Any) -> None:
         super().__init__(store, **options)
         if not isinstance(db, str) or "://" not in db:
-            raise ConfigError(f"db must be a database URL such as sqlite:///path/to.db, got {db!r}")
+            shown = mask_text(db) if isinstance(db, str) else db
+            raise ConfigError(f"db must be a database URL such as sqlite:///path/to.db, got {shown!r}")
         self.url = db
         self._engine = self._make_engine(db, engine_options or {})
         self._local = threading.local()
