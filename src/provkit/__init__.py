@@ -70,6 +70,7 @@ from .settings import (
     set_use_cache,
     using_repo,
 )
+from .source_check import SourceChangedWarning
 
 __version__ = "0.1.0"
 
@@ -109,6 +110,7 @@ __all__ = [
     "SerializationError",
     "SetNotFoundError",
     "StoreError",
+    "SourceChangedWarning",
     "UntrustedValueError",
     "VersionExistsError",
     "archive_file",

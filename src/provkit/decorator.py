@@ -31,10 +31,12 @@ from .files import FILE_SERIALIZER, ArchivedFile, file_value_id
 from .inputs import Binder, storable, summarize_inputs
 from .lazy import LazyDict
 from .repos.base import Repository
+from .repos.values import seal_of
 from .runs import current_run_info, current_user
 from .serializers import get_serializer, serializer_for
 from .sets import _local as _capture_state
 from .sets import note_artifact
+from .source_check import check_source, source_hash
 
 __all__ = ["provenance", "ensure_proxies", "archive_file", "TrackedFunction"]
 
@@ -95,6 +97,7 @@ class TrackedFunction:
         self.dump_kwargs = options["dump_kwargs"]
         self.use_cache = options["use_cache"]
         self.read_only = options["read_only"]
+        self._source_hash: str | None = None
         self._plain = not (
             self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn
         )
@@ -191,7 +194,17 @@ class TrackedFunction:
             proxies, hash_duration, replace=replace, repair=repair,
         )  # fmt: skip
 
+    @property
+    def source_hash(self) -> str:
+        """The function's source hash (computed once), recorded with its artifacts."""
+        if self._source_hash is None:
+            self._source_hash = source_hash(self.fn)
+        return self._source_hash
+
     def _hit(self, artifact: Artifact) -> Any:
+        seal = artifact._seal
+        if seal is not None and seal.source_hash is not None and seal.source_hash != self.source_hash:
+            check_source(self.name, self.version, seal.source_hash, self.source_hash)
         if artifact.composite:
             return ArtifactProxy(_composite_value(artifact), artifact)
         return ArtifactProxy(artifact.repo.load_value(artifact), artifact)  # type: ignore[union-attr]
@@ -224,6 +237,7 @@ class TrackedFunction:
             computed_at=computed_at, repo=repo, run_info=run_info, persisted=not read_only, user=current_user(),
         )  # fmt: skip
         artifact._inputs = {"kargs": recorded_kargs, "varargs": recorded_varargs}
+        seal_of(artifact).source_hash = self.source_hash
         stored_inputs = (
             {"kargs": storable(recorded_kargs), "varargs": storable(recorded_varargs)} if proxies else artifact._inputs
         )
