@@ -183,10 +183,16 @@ def load_value(repo: Repository, artifact: Artifact) -> Any:
     serializer = get_serializer(artifact.serializer)
     kwargs = artifact.load_kwargs or {}
     seal = seal_of(artifact)
-    if artifact._value_bytes is not None:
-        data, what = artifact._value_bytes, "inline " + _what(artifact)
-        check(data, seal.value_digest, seal.value_mac, repo.signer, _value_ctx(artifact), what)
-        return deserialize(lambda: serializer.from_bytes(data, **kwargs), what, artifact.value_id)
+    data = artifact._value_bytes
+    if data is not None:  # inline: the cache-hit hot path, kept lean
+        if repo.signer is not None or (seal.value_digest is not None and seal.value_digest != digest(data)):
+            what = "inline " + _what(artifact)
+            check(data, seal.value_digest, seal.value_mac, repo.signer, _value_ctx(artifact), what)
+        try:
+            return serializer.from_bytes(data, **kwargs)
+        except Exception:
+            what = "inline " + _what(artifact)
+            return deserialize(lambda: serializer.from_bytes(data, **kwargs), what, artifact.value_id)
     key = artifact.value_id
     store = repo.store
     if store is None:
