@@ -158,10 +158,7 @@ def get(artifact_id: str, to: str = typer.Option(..., "--to", help="Directory to
                 progress.advance(task, value[rel].size)
                 out.print(dest, highlight=False)
     elif isinstance(value, p.ArchivedFile):
-        import shutil
-
-        dest = os.path.join(to, value.original_name or art.value_id)
-        shutil.copyfile(value.path, dest)
+        dest = value.copy_to(os.path.join(to, value.original_name or art.value_id))  # checked on the way
         out.print(dest, highlight=False)
     else:
         raise ValueError(f"{artifact_id} is a cached value ({type(value).__name__}), not files; use the Python API")

@@ -13,6 +13,7 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any
 
+from .. import file_cache
 from ..blobstores.base import BlobStore
 from ..blobstores.chained import ChainedStore
 from ..errors import BlobCorruptError, BlobMissingError, SerializationError, UntrustedValueError
@@ -163,6 +164,8 @@ def read_checked(repo: Repository, artifact: Artifact, store: BlobStore, seriali
     seal = seal_of(artifact)
     what = _what(artifact, store)
     src = store.source(key)
+    if serializer.name == "file" and not isinstance(src, str):  # a verified copy in the managed cache
+        src = file_cache.fetch(key, src, what)
     if isinstance(src, str) and (signer is None or serializer.name == "file"):
         check_file(src, seal.value_digest, seal.value_mac, signer, _value_ctx(artifact), what)
         return deserialize(lambda: serializer.load(src, **kwargs), what, key)
@@ -214,7 +217,7 @@ def load_value(repo: Repository, artifact: Artifact) -> Any:
             corrupt.append(candidate)  # an older row without a digest: check by value id
             continue
         if serializer.name == "file":
-            value._value_id = artifact.value_id
+            value._value_id, value._artifact_name = artifact.value_id, artifact.name
         if chain is not None:
             chain.copy_back(key, candidate)
             for bad in corrupt:
