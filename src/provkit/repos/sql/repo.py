@@ -14,6 +14,7 @@ import json
 import os
 import re
 import threading
+import urllib.parse
 import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -30,7 +31,7 @@ from ...masking import mask_text
 from ...sets import ArtifactSet
 from ..base import Repository
 from . import schema
-from .migrate import ensure_schema
+from .migrate import check_schema, ensure_schema
 
 _LOOKUP_COLUMNS = (
     "id", "value_id", "name", "version", "fn_module", "fn_name", "composite", "inputs_json",
@@ -75,6 +76,13 @@ def _regexp(pattern: str, value: Any) -> bool:
 @functools.lru_cache(maxsize=256)
 def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
+
+
+def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function("REGEXP", 2, _regexp, deterministic=True)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -123,8 +131,11 @@ class SqlRepo(Repository):
 
     def _make_engine(self, url: str, options: dict) -> sa.Engine:
         parsed = sa.engine.make_url(url)
+        self._read_only_file: str | None = None
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database
+            if database and database != ":memory:" and not self.write and not database.startswith("file:"):
+                return self._read_only_sqlite(os.path.abspath(database), options)
             if database and database != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(database)) or ".", exist_ok=True)
             options = {"connect_args": {"timeout": 60, "check_same_thread": False}, **options}
@@ -133,7 +144,27 @@ class SqlRepo(Repository):
             return engine
         return sa.create_engine(parsed, **options)
 
+    def _read_only_sqlite(self, path: str, options: dict) -> sa.Engine:
+        """``write: false``: open the file through a read-only URI (no lock file, no writes),
+        so a user who may only read it can look up, load, query and walk lineage."""
+        if not os.path.isfile(path):
+            raise ConfigError(f"write: false, but there is no SQLite database at {path}")
+        self._read_only_file = path
+        options = {"connect_args": {"timeout": 60, "check_same_thread": False, "uri": True}, **options}
+        quoted = urllib.parse.quote(path)
+        # A WAL database with no -wal file is fully checkpointed and has no live writer; a
+        # reader who cannot create the -shm index beside it opens it immutable (no locks).
+        folder = os.path.dirname(path)
+        no_index = not os.path.exists(path + "-wal") and not os.access(folder, os.W_OK)
+        flags = "mode=ro&immutable=1" if no_index else "mode=ro"
+        engine = sa.create_engine(f"sqlite:///file:{quoted}?{flags}&uri=true", **options)
+        sa.event.listen(engine, "connect", _sqlite_read_only_pragmas)
+        return engine
+
     def _init_schema(self) -> None:
+        if self._read_only_file is not None:
+            check_schema(self._engine, self._safe_url())
+            return
         parsed = self._engine.url
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             from filelock import FileLock
