@@ -2,10 +2,10 @@
 
 A blob is published durably: its bytes are fsync'ed, it is renamed into place and the
 folder is fsync'ed, so a committed record never points at a blob a crash could lose.
-Blobs are read-only files (``0444`` masked by the process umask, or ``mode``); folders
-follow the umask (or ``dir_mode``), so a team with umask 002 and a shared group can
-read each other's blobs. Staging files a killed writer left behind are removed by age
-when the store is opened for writing.
+(``fsync: false`` skips that, for scratch caches.) Blobs are read-only files (``0444``
+masked by the process umask, or ``mode``); folders follow the umask (or ``dir_mode``),
+so a team with umask 002 and a shared group can read each other's blobs. Staging files
+a killed writer left behind are removed by age when the store is opened for writing.
 """
 
 from __future__ import annotations
@@ -37,7 +37,13 @@ class DiskStore(BlobStore):
     type_name = "disk"
 
     def __init__(
-        self, cachedir: str | os.PathLike, *, mode: int | None = None, dir_mode: int | None = None, **flags: Any
+        self,
+        cachedir: str | os.PathLike,
+        *,
+        mode: int | None = None,
+        dir_mode: int | None = None,
+        fsync: bool = True,
+        **flags: Any,
     ) -> None:
         super().__init__(**flags)
         for key, value in (("mode", mode), ("dir_mode", dir_mode)):
@@ -50,6 +56,8 @@ class DiskStore(BlobStore):
         umask = current_umask()
         self.mode = mode if mode is not None else 0o444 & ~umask
         self.dir_mode = dir_mode
+        #: fsync each blob and its folder before publishing it (off: faster, not crash-proof)
+        self.fsync = bool(fsync)
         if self.write:
             self._makedirs(self._staging_dir)
             remove_stale(self._staging_dir)
@@ -81,7 +89,8 @@ class DiskStore(BlobStore):
         final = self.path(key)
         fd = os.open(tmp, os.O_RDONLY)
         try:
-            os.fsync(fd)
+            if self.fsync:
+                os.fsync(fd)
             os.fchmod(fd, self.mode)
         finally:
             os.close(fd)
@@ -91,7 +100,8 @@ class DiskStore(BlobStore):
         except FileNotFoundError:
             self._makedirs(folder)
             os.replace(tmp, final)
-        _fsync_dir(folder)
+        if self.fsync:
+            _fsync_dir(folder)
 
     def _write_file(self, key: str, path: str, *, move: bool) -> None:
         if move and os.path.dirname(os.path.abspath(path)) == self._staging_dir:
