@@ -2,6 +2,8 @@
 
 Targets (issue 2): hit median <= 0.25x joblib.Memory's hit; miss <= 1x joblib's miss;
 hit with a 100 MB array argument <= 0.1x joblib's.
+Each is printed again with signing on (a keyed MAC over the stored bytes, issue 11),
+beside the same joblib figure, without a target.
 Run: python bench/bench_cache.py
 """
 
@@ -25,33 +27,60 @@ def main() -> None:
     import provkit as p
 
     memory = joblib.Memory(os.path.join(tmp, "joblib"), verbose=0)
+    from provkit.config import embedded_config
+
+    os.environ["PROVKIT_BENCH_SIGN_KEY"] = "bench signing key, not a secret"
+    signed_config = embedded_config(os.path.join(tmp, "signed"))
+    signed_config["artifact_repos"]["local"]["sign_key_env"] = "PROVKIT_BENCH_SIGN_KEY"
+    signed = p.from_config(signed_config).repos["local"]
 
     def add(a, b):
         return a + b
 
     ours = p.provenance()(add)
+    ours_signed = p.provenance(repo=signed)(add)
     theirs = memory.cache(add)
-    ours(1, 2), theirs(1, 2)  # warm: run info, schema, first write
+    ours(1, 2), ours_signed(1, 2), theirs(1, 2)  # warm: run info, schema, first write
 
-    hit = interleaved({"provkit": lambda: ours(1, 2), "joblib": lambda: theirs(1, 2)}, number=2000, repeat=15)
+    hit = interleaved(
+        {"provkit": lambda: ours(1, 2), "signed": lambda: ours_signed(1, 2), "joblib": lambda: theirs(1, 2)},
+        number=2000,
+        repeat=15,
+    )
     report("cache hit, trivial f(a, b)", hit["provkit"], hit["joblib"], "joblib.Memory", "<= 0.25")
+    report("  the same, signing on", hit["signed"], hit["joblib"], "joblib.Memory", "none")
 
     counter = itertools.count(10_000)
     miss = interleaved(
-        {"provkit": lambda: ours(next(counter), 2), "joblib": lambda: theirs(next(counter), 2)}, number=100, repeat=9
+        {
+            "provkit": lambda: ours(next(counter), 2),
+            "signed": lambda: ours_signed(next(counter), 2),
+            "joblib": lambda: theirs(next(counter), 2),
+        },
+        number=100,
+        repeat=9,
     )
     report("cache miss, trivial f(a, b), durable", miss["provkit"], miss["joblib"], "joblib.Memory", "<= 1.0")
+    report("  the same, signing on", miss["signed"], miss["joblib"], "joblib.Memory", "none")
 
     def total(x, scale):
         return float(x[:10].sum()) * scale
 
     big = np.random.default_rng(0).random(100 * 2**20 // 8)  # 100 MiB of float64
     ours_big, theirs_big = p.provenance()(total), memory.cache(total)
-    ours_big(big, 2), theirs_big(big, 2)
+    signed_big = p.provenance(repo=signed)(total)
+    ours_big(big, 2), signed_big(big, 2), theirs_big(big, 2)
     big_hit = interleaved(
-        {"provkit": lambda: ours_big(big, 2), "joblib": lambda: theirs_big(big, 2)}, number=3, repeat=7
+        {
+            "provkit": lambda: ours_big(big, 2),
+            "signed": lambda: signed_big(big, 2),
+            "joblib": lambda: theirs_big(big, 2),
+        },
+        number=3,
+        repeat=7,
     )
     report("cache hit, 100 MiB array argument", big_hit["provkit"], big_hit["joblib"], "joblib.Memory", "<= 0.1")
+    report("  the same, signing on", big_hit["signed"], big_hit["joblib"], "joblib.Memory", "none")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,8 @@ def test_write_false_as_a_string_never_writes(sqlite_config, tmp_path):
     with pytest.raises(p.ConfigError, match="write must be true or false"):
         p.load_config(sqlite_config)
     assert not (tmp_path / "db.sqlite").exists(), "nothing was created"
+    _repo(sqlite_config)["write"] = True
+    p.load_config(sqlite_config).repo("local").artifact_ids()  # an empty repository to open read-only
     _repo(sqlite_config)["write"] = False
     p.load_config(sqlite_config)
     with pytest.raises(p.PermissionDeniedError, match="writing is disabled"):

@@ -34,6 +34,7 @@ from .errors import (
     SetNotFoundError,
     StoreError,
     UnknownSerializerError,
+    UntrustedValueError,
     VersionExistsError,
 )
 from .files import ArchivedFile
@@ -71,6 +72,7 @@ from .settings import (
     set_use_cache,
     using_repo,
 )
+from .source_check import SourceChangedWarning
 
 __version__ = "0.1.0"
 
@@ -128,6 +130,8 @@ __all__ = [
     "SetNotFoundError",
     "StoreError",
     "UnknownSerializerError",
+    "SourceChangedWarning",
+    "UntrustedValueError",
     "VersionExistsError",
     "archive_file",
     "as_user",

@@ -27,7 +27,8 @@ _perf = time.perf_counter
 
 
 def archive(repo: Repository, artifact: Artifact, path: str, stored_inputs: Any, run_info: dict, read_only: bool,
-            preserve_ext: bool, delete_original: bool, *, uncached: bool = False) -> ArtifactProxy:  # fmt: skip
+            preserve_ext: bool, delete_original: bool, *, uncached: bool = False,
+            repair: bool = False) -> ArtifactProxy:  # fmt: skip
     """Store the file at ``path`` as the value of ``artifact`` (whose id is set, or made
     distinct from the cached one when ``uncached``); returns the proxy of the stored copy."""
     t0 = _perf()
@@ -38,7 +39,7 @@ def archive(repo: Repository, artifact: Artifact, path: str, stored_inputs: Any,
         artifact.id = hashing.hash(("provkit.uncached", artifact.id, artifact.value_id))
     if read_only:
         return ArtifactProxy(ArchivedFile(path, artifact.value_id, os.path.basename(path)), artifact)
-    repo.save(artifact, None, inputs=stored_inputs, run_info=run_info, replace=True, value_path=path)
+    repo.save(artifact, None, inputs=stored_inputs, run_info=run_info, replace=True, value_path=path, repair=repair)
     if delete_original:
         os.remove(path)
     return ArtifactProxy(repo.load_value(artifact), artifact)

@@ -33,6 +33,7 @@ class Artifact:
         "_inputs_bytes",
         "_pending",
         "_run_info",
+        "_seal",
         "_value_bytes",
         "added_at",
         "composite",
@@ -114,6 +115,7 @@ class Artifact:
         self._run_info = run_info
         self._value_bytes = value_bytes
         self._inputs_bytes = inputs_bytes
+        self._seal: Any = None  # integrity.Seal: digests / MACs of the stored bytes
         self.persisted = persisted
         self.kind = kind
         self.user = user

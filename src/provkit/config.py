@@ -28,7 +28,7 @@ __all__ = ["Config", "from_config", "load_yaml", "embedded_config"]
 
 _TOP_LEVEL = {"blobstores", "artifact_repos", "default_repo", "use_cache", "check_mutations", "read_only"}
 _STORE_FLAGS = {"read", "write", "delete", "read_through_write", "on_duplicate_key"}
-_REPO_FLAGS = {"read", "write", "delete", "read_through_write", "inline_max_bytes", "verify"}
+_REPO_FLAGS = {"read", "write", "delete", "read_through_write", "inline_max_bytes", "verify", "sign_key_env"}
 
 
 class Config(Mapping):

@@ -24,7 +24,7 @@ BOOL_KEYS = frozenset(
     {
         "use_cache", "check_mutations", "read_only",  # top level
         "read", "write", "delete", "read_through_write", "verify",  # stores and repos
-        "create_bucket", "create_db", "persistent_connections",
+        "create_bucket", "create_db", "persistent_connections", "fsync",
     }
 )  # fmt: skip
 
@@ -73,6 +73,9 @@ KEY_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "schema": (_optional(_is_str), "a schema name (string)"),
     "engine_options": (_optional(_is_mapping), "a mapping of SQLAlchemy create_engine options"),
     "inline_max_bytes": (_is_count, "a whole number of bytes >= 0"),
+    "mode": (_optional(_is_count), "a permission mode such as 0o440 (an int)"),
+    "dir_mode": (_optional(_is_count), "a permission mode such as 0o2770 (an int)"),
+    "sign_key_env": (_optional(_is_str), "the name of an environment variable holding the key (string)"),
 }
 
 

@@ -33,8 +33,10 @@ from .files import FILE_SERIALIZER
 from .inputs import Binder, storable, summarize_inputs
 from .lazy import LazyDict
 from .repos.base import Repository
+from .repos.values import seal_of
 from .runs import current_run_info, current_user
 from .serializers import get_serializer, serializer_for
+from .source_check import check_source, source_hash
 
 __all__ = ["provenance", "ensure_proxies", "archive_file", "TrackedFunction"]
 
@@ -97,6 +99,7 @@ class TrackedFunction:
         _check_serializers(self.name, self.serializer, self.returns_composite)
         self.use_cache = options["use_cache"]
         self.read_only = options["read_only"]
+        self._source_hash: str | None = None
         self._plain = not (
             self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn
         )
@@ -184,13 +187,26 @@ class TrackedFunction:
             artifact = repo.lookup(artifact_id)
             if artifact is not None:
                 try:
-                    return ArtifactProxy(repo.proxy_value(artifact), artifact)
+                    return self._hit(repo, artifact)
                 except (BlobMissingError, BlobCorruptError):
                     repair = True  # no good copy of the value is left: recompute, store again
         return self._miss(
             repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
             proxies, hash_duration, repair=repair, uncached=not use_cache,
         )  # fmt: skip
+
+    @property
+    def source_hash(self) -> str:
+        """The function's source hash (computed once), recorded with its artifacts."""
+        if self._source_hash is None:
+            self._source_hash = source_hash(self.fn)
+        return self._source_hash
+
+    def _hit(self, repo: Repository, artifact: Artifact) -> Any:
+        seal = artifact._seal
+        if seal is not None and seal.source_hash is not None and seal.source_hash != self.source_hash:
+            check_source(self.name, self.version, seal.source_hash, self.source_hash)
+        return ArtifactProxy(repo.proxy_value(artifact), artifact)
 
     def _miss(self, repo: Repository, artifact_id: str, kargs: dict, varargs: tuple, recorded_kargs: dict,
               recorded_varargs: tuple, karg_hashes: dict, vararg_hashes: tuple, proxies: list,
@@ -220,11 +236,12 @@ class TrackedFunction:
             computed_at=computed_at, repo=repo, run_info=run_info, persisted=not read_only, user=current_user(),
         )  # fmt: skip
         artifact._inputs = {"kargs": recorded_kargs, "varargs": recorded_varargs}
+        seal_of(artifact).source_hash = self.source_hash
         stored_inputs = (
             {"kargs": storable(recorded_kargs), "varargs": storable(recorded_varargs)} if proxies else artifact._inputs
         )
         if self.archive_file:
-            return self._store_file(repo, artifact, value, stored_inputs, run_info, read_only, uncached)
+            return self._store_file(repo, artifact, value, stored_inputs, run_info, read_only, uncached, repair)
         if self.returns_composite:
             return self._store_composite(repo, artifact, value, stored_inputs, run_info, read_only, uncached)
         return self._store(repo, artifact, value, stored_inputs, run_info, read_only, repair=repair, uncached=uncached)
@@ -289,14 +306,14 @@ class TrackedFunction:
         return ArtifactProxy(value, artifact)
 
     def _store_file(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any, run_info: dict,
-                    read_only: bool, uncached: bool) -> ArtifactProxy:  # fmt: skip
+                    read_only: bool, uncached: bool, repair: bool = False) -> ArtifactProxy:  # fmt: skip
         if not isinstance(value, (str, os.PathLike)) or not os.path.isfile(value):
             raise SerializationError(
                 f"{self.name} has archive_file=True but returned {value!r}, not the path of an existing file",
                 serializer=FILE_SERIALIZER,
             )
         return archive(repo, artifact, os.fspath(value), stored_inputs, run_info, read_only,
-                       self.preserve_file_ext, self.delete_original_file, uncached=uncached)  # fmt: skip
+                       self.preserve_file_ext, self.delete_original_file, uncached=uncached, repair=repair)  # fmt: skip
 
     def _store_composite(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any,
                          run_info: dict, read_only: bool, uncached: bool) -> ArtifactProxy:  # fmt: skip

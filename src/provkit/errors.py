@@ -11,7 +11,8 @@
     ├── InvalidKeyError             a blob key or path that is malformed or escapes its root
     ├── StoreError                  a blob store failure
     │   ├── BlobMissingError        no blob under that key
-    │   ├── BlobCorruptError        a blob's content no longer matches its value id
+    │   ├── BlobCorruptError        stored bytes no longer match their recorded digest / id
+    │   │   └── UntrustedValueError a signed repository met bytes with a missing or wrong MAC
     │   ├── BlobExistsError         a write with on_duplicate_key='raise' met an existing key
     │   └── PermissionDeniedError   read/write/delete disabled on that store or repo
     └── RepoError                   a repository failure
@@ -113,7 +114,12 @@ class BlobMissingError(StoreError, KeyError):
 
 
 class BlobCorruptError(StoreError):
-    """A stored blob no longer holds the value its id names (every copy was checked)."""
+    """Stored bytes no longer match what their record names (digest, value id or file
+    hash); nothing was deserialized from them."""
+
+
+class UntrustedValueError(BlobCorruptError):
+    """A signed repository refused bytes whose MAC is missing or wrong (never deserialized)."""
 
 
 class BlobExistsError(StoreError):

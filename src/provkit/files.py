@@ -15,6 +15,7 @@ from typing import IO, Any
 
 import xxhash
 
+from .file_cache import copy_file_verified, verify_bytes, verify_file
 from .hashing import ALGORITHM_ID
 from .serializers import register_serializer
 
@@ -65,14 +66,32 @@ class ArchivedFile(os.PathLike):
     def __fspath__(self) -> str:
         return self.path
 
+    @property
+    def _label(self) -> str:
+        """How errors name the file: its original name (or its artifact's) and its path."""
+        name = self.original_name or getattr(self, "_artifact_name", None)
+        return f"{name} ({self.path})" if name else self.path
+
     def open(self, mode: str = "rb") -> IO[Any]:
+        """Open for reading, after checking the content against its value id."""
         if any(flag in mode for flag in "wax+"):
             raise ValueError("archived files are read-only")
+        if self._value_id is not None:
+            verify_file(self.path, self._value_id, self._label)
         return open(self.path, mode)
 
     def read_bytes(self) -> bytes:
+        """The content, checked against its value id (BlobCorruptError if altered)."""
         with open(self.path, "rb") as fh:
-            return fh.read()
+            data = fh.read()
+        return verify_bytes(data, self._value_id, self._label) if self._value_id is not None else data
+
+    def copy_to(self, dest: str | os.PathLike) -> str:
+        """Copy to ``dest``, checked on the way; returns ``dest``."""
+        if self._value_id is None:
+            shutil.copyfile(self.path, dest)
+            return os.fspath(dest)
+        return copy_file_verified(self.path, os.fspath(dest), self._value_id, self._label)
 
     def read_text(self, encoding: str = "utf-8") -> str:
         return self.read_bytes().decode(encoding)

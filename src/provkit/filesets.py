@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any
 
-from . import hashing
+from . import file_cache, hashing
 from .artifacts import Artifact, ArtifactProxy
 from .errors import InvalidKeyError
 from .files import file_value_id
@@ -91,45 +91,34 @@ class StoredFile:
 
     @property
     def local_path(self) -> str:
-        """A local path to the bytes (downloaded into the local cache once if needed)."""
+        """A local, read-only path to the bytes: the disk store's own (mode 0444) file,
+        or a verified copy in the managed file cache for other stores."""
         store = self.repo.store
         if store is None:
             raise InvalidKeyError(f"{self.repo!r} has no blob store holding {self.relpath!r}", key=self.key)
         source = store.source(self.key)
         if isinstance(source, str):
             return source
-        from .repos.base import default_location
-
-        cache = os.path.join(default_location(), "file-cache")
-        os.makedirs(cache, exist_ok=True)
-        path = os.path.join(cache, self.key)
-        if not os.path.exists(path):
-            fd, tmp = tempfile.mkstemp(dir=cache)
-            with os.fdopen(fd, "wb") as out, source:
-                shutil.copyfileobj(source, out, 8 << 20)
-            os.replace(tmp, path)
-        else:
-            source.close()
-        return path
+        return file_cache.fetch(self.key, source, self.relpath)
 
     def open(self, mode: str = "rb") -> IO[Any]:
+        """Open for reading, after checking the content (BlobCorruptError if altered)."""
         if any(flag in mode for flag in "wax+"):
             raise ValueError("stored files are read-only")
-        return open(self.local_path, mode)
+        return open(file_cache.verify_file(self.local_path, self.key, self.relpath), mode)
 
     def read_bytes(self) -> bytes:
-        with self.open("rb") as fh:
-            return fh.read()
+        with open(self.local_path, "rb") as fh:
+            return file_cache.verify_bytes(fh.read(), self.key, self.relpath)
 
     def read_text(self, encoding: str = "utf-8") -> str:
         return self.read_bytes().decode(encoding)
 
     def download(self, directory: str | os.PathLike) -> str:
-        """Copy to ``directory/relpath`` (folders created); returns the path."""
+        """Copy to ``directory/relpath`` (folders created), checked on the way; returns the path."""
         dest = os.path.join(os.fspath(directory), *self.relpath.split("/"))
         os.makedirs(os.path.dirname(dest), exist_ok=True)
-        shutil.copyfile(self.local_path, dest)
-        return dest
+        return file_cache.copy_file_verified(self.local_path, dest, self.key, self.relpath)
 
     def __repr__(self) -> str:
         return f"StoredFile({self.relpath!r}, {self.size} bytes)"

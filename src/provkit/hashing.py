@@ -84,19 +84,50 @@ def _sort_key(item: Any) -> bytes:
     return _digest(_stream(item))
 
 
+# Leaf types whose natural order is total (NaN aside): sorting distinct elements made
+# of these (or tuples of them) gives one order whatever order they came in, or raises
+# TypeError whatever the order (a number beside a str: the two meet as neighbours).
+# Anything else (frozensets are only partially ordered, NaN compares false with
+# everything, objects may define any order) is sorted by each element's canonical
+# digest instead.
+_ORDERED = frozenset({int, bool, float, str, bytes})
+
+
+def _totally_ordered(items: Any) -> bool:
+    """True when ``sorted(items)`` is the same (or raises) whatever order the distinct
+    items come in."""
+    level: Any = items if type(items) is list else list(items)
+    for _ in range(_MAX_PLAIN_DEPTH):
+        kinds = set(map(type, level))
+        if kinds <= _ORDERED:
+            return float not in kinds or all(x == x for x in level if type(x) is float)
+        if tuple not in kinds or not kinds <= _ORDERED | {tuple}:
+            return False
+        level = list(chain.from_iterable(x if type(x) is tuple else (x,) for x in level))
+    return False
+
+
+def _natural_or_digest(items: Any, key: Any = None) -> list:
+    if _totally_ordered(items if key is None else map(key, items)):
+        try:
+            return sorted(items, key=key)
+        except TypeError:  # numbers beside strings: always raises, whatever the order
+            pass
+    return sorted(items, key=_sort_key if key is None else lambda item: _sort_key(_canon(key(item), [])))
+
+
+def _first(item: tuple) -> Any:
+    return item[0]
+
+
 def _sorted(items: list) -> list:
-    try:
-        return sorted(items)
-    except TypeError:  # unorderable mix: order by each element's own canonical digest
-        return sorted(items, key=_sort_key)
+    return _natural_or_digest(items)
 
 
 def _canon_items(d: dict, proxies: list) -> list:
-    """A dict's items, canonicalised and sorted by key (by key digest if unorderable)."""
-    try:
-        items = sorted(d.items())  # keys are unique, so values are never compared
-    except TypeError:
-        items = sorted(d.items(), key=lambda kv: _sort_key(_canon(kv[0], [])))
+    """A dict's items, canonicalised and sorted by key (by key digest unless the keys
+    are totally ordered)."""
+    items = _natural_or_digest(list(d.items()), _first)  # keys are unique: values never compared
     if _SCALARS.issuperset(map(type, chain.from_iterable(items))):
         return items
     return [(_canon(k, proxies), _canon(v, proxies)) for k, v in items]
@@ -141,15 +172,39 @@ def _buffer_digest(arr: Any) -> bytes:
     return _digest(arr.reshape(-1).view(np.uint8).data) if arr.size else _digest(b"")
 
 
+def _dtype_key(dtype: Any) -> Any:
+    """Everything that tells two dtypes apart: ``dtype.str`` for plain dtypes (kind,
+    byte order, size, datetime unit); for structured and subarray dtypes also field
+    names, titles, offsets, alignment and subarray shapes (``.str`` is just ``|V<n>``)."""
+    if dtype.fields is None and dtype.subdtype is None:
+        return dtype.str
+    if dtype.subdtype is not None:
+        base, shape = dtype.subdtype
+        return ("subarray", _dtype_key(base), shape)
+    fields = []
+    for name in dtype.names:
+        spec = dtype.fields[name]
+        fields.append((name, _dtype_key(spec[0]), spec[1], spec[2] if len(spec) > 2 else None))
+    return ("struct", dtype.itemsize, dtype.isalignedstruct, tuple(fields))
+
+
+def _array_kind(obj: Any, np: Any) -> str:
+    """'ndarray' for arrays and memmaps (as the old library did); subclasses by name."""
+    t = type(obj)
+    if t is np.ndarray or t is np.memmap:
+        return "ndarray"
+    return f"{t.__module__}.{t.__qualname__}"
+
+
 def _reduce_numpy(obj: Any) -> tuple | None:
     import numpy as np
 
     if isinstance(obj, np.ndarray):
         if obj.dtype.hasobject:
-            return (_objarray, (obj.dtype.str, obj.shape, _canon(obj.tolist(), [])))
-        return (_buffer, ("ndarray", obj.dtype.str, obj.shape, _buffer_digest(obj)))
+            return (_objarray, (_dtype_key(obj.dtype), obj.shape, _canon(obj.tolist(), [])))
+        return (_buffer, (_array_kind(obj, np), _dtype_key(obj.dtype), obj.shape, _buffer_digest(obj)))
     if isinstance(obj, np.generic) and not obj.dtype.hasobject:
-        return (_buffer, ("scalar", obj.dtype.str, (), _digest(obj.tobytes())))
+        return (_buffer, ("scalar", _dtype_key(obj.dtype), (), _digest(obj.tobytes())))
     return None
 
 
@@ -167,7 +222,8 @@ def _column(values: Any) -> tuple:
         return (dtype, asi8)
     codes = getattr(values, "codes", None)
     if codes is not None and hasattr(values, "categories"):
-        return (dtype, ("categorical", _column(values.categories), np.asarray(codes)))
+        ordered = bool(values.ordered)
+        return (dtype, ("categorical", ordered, _column(values.categories), np.asarray(codes)))
     arr = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
     return (dtype, arr)
 
@@ -313,9 +369,10 @@ def hash_bytes(data: Any) -> str:
 
 def _hash_buffer(obj: Any) -> str:
     view = memoryview(obj)
+    head = _stream((type(obj).__name__, view.format, view.shape))  # before any copy
     if not view.c_contiguous:
         view = memoryview(view.tobytes())
-    hasher = xxhash.xxh3_128(_stream((type(obj).__name__, view.format, view.shape)))
+    hasher = xxhash.xxh3_128(head)
     hasher.update(view)
     return ALGORITHM_ID + hasher.hexdigest()
 
@@ -378,10 +435,11 @@ def hash(obj: Any) -> str:  # noqa: A001 - the documented public name
                 if type(k) not in _SCALARS:
                     break
             else:
-                try:
-                    return _plain_key((_DICT, sorted(obj.items())))
-                except TypeError:  # unorderable keys
-                    pass
+                if _totally_ordered(obj.keys()):
+                    try:
+                        return _plain_key((_DICT, sorted(obj.items())))
+                    except TypeError:  # numbers beside strings
+                        pass
     elif (t in _SCALARS and t is not bytes) or ((t is tuple or t is list) and _plain(obj)):
         return _plain_key(obj)
     return hash_with_proxies(obj)[0]

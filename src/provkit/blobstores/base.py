@@ -12,16 +12,43 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import IO, Any, Literal
 
 from ..errors import BlobExistsError, BlobMissingError, ConfigError, InvalidKeyError, PermissionDeniedError
+from ..file_cache import provkit_home
 
 OnDuplicate = Literal["skip", "overwrite", "raise"]
 #: Folder (beside the blobs) holding the registry's datasets by owner and relpath.
 TREE_FOLDER = "datasets"
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+#: Staging files older than this were left by a killed writer: removed when a store opens for writing.
+STALE_STAGING_SECONDS = 3600.0
+
+
+def remove_stale(folder: str, max_age: float | None = None) -> int:
+    """Remove files in ``folder`` not modified for ``max_age`` seconds; returns how many."""
+    limit = time.time() - (STALE_STAGING_SECONDS if max_age is None else max_age)
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < limit:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+def staging_dir() -> str:
+    """Where stores without a local folder of their own stage writes (under the provkit home)."""
+    return os.path.join(provkit_home(), "staging")
 
 
 def check_key(key: str) -> str:
@@ -53,6 +80,8 @@ class BlobStore(ABC):
         self.delete_enabled = bool(delete)
         self.read_through_write = bool(read_through_write)
         self.on_duplicate_key: OnDuplicate = on_duplicate_key
+        if self.write and type(self)._staging_path is BlobStore._staging_path:
+            remove_stale(staging_dir())
 
     # ---- to implement -------------------------------------------------------------
     @abstractmethod
@@ -129,7 +158,9 @@ class BlobStore(ABC):
                 os.unlink(path)
 
     def _staging_path(self) -> str:
-        fd, path = tempfile.mkstemp(prefix="provkit-")
+        folder = staging_dir()
+        os.makedirs(folder, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix="provkit-", dir=folder)
         os.close(fd)
         return path
 

@@ -56,10 +56,11 @@ def config() -> None:
     """Show where the repository lives and what is configured."""
     import provkit as p
 
+    from ..masking import mask
     from ._app import env_home
 
     cfg = p.current_config().raw
-    print_json({"default_repo": repr(p.get_default_repo()), "provkit_home": env_home(), "config": cfg})
+    print_json(mask({"default_repo": repr(p.get_default_repo()), "provkit_home": env_home(), "config": cfg}))
 
 
 @app.command("ls")
@@ -196,10 +197,7 @@ def get(
                 progress.advance(task, value[rel].size)
                 progress.console.print(_plain(dest), soft_wrap=True)
     elif isinstance(value, p.ArchivedFile):
-        import shutil
-
-        dest = os.path.join(to, value.original_name or art.value_id)
-        shutil.copyfile(value.path, dest)
+        dest = value.copy_to(os.path.join(to, value.original_name or art.value_id))  # checked on the way
         say(dest)
     else:
         raise ValueError(f"{artifact_id} is a cached value ({type(value).__name__}), not files; use the Python API")

@@ -18,21 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from ..artifacts import Artifact, ArtifactProxy, ArtifactRef
 from ..blobstores.base import BlobStore
-from ..blobstores.chained import ChainedStore
 from ..errors import (
     ArtifactNotFoundError,
-    BlobCorruptError,
     BlobMissingError,
     PermissionDeniedError,
     RegistryError,
-    SerializationError,
     SetNotFoundError,
 )
 from ..files import file_value_id
 from ..hashing import hash as hash_value
+from ..integrity import signer_from_env
 from ..lazy import LazyDict
-from ..serializers import Serializer, get_serializer
+from ..serializers import Serializer
 from ..sets import ArtifactSet
+from . import values
 
 if TYPE_CHECKING:
     from ..registry.tables import RegistryTables
@@ -75,6 +74,7 @@ class Repository(ABC):
         inline_max_bytes: int = DEFAULT_INLINE_MAX_BYTES,
         verify: bool = True,
         name: str | None = None,
+        sign_key_env: str | None = None,
     ) -> None:
         self.store = store
         self.read = bool(read)
@@ -85,6 +85,9 @@ class Repository(ABC):
         self.inline_max_bytes = int(inline_max_bytes)
         self.verify = bool(verify)
         self.name = name
+        #: keyed MACs over every stored value and inputs, with the key in $``sign_key_env``
+        self.sign_key_env = sign_key_env
+        self.signer = signer_from_env(sign_key_env)
         self._known_runs: set[str] = set()
         self._runs_lock = threading.Lock()
 
@@ -240,42 +243,11 @@ class Repository(ABC):
     def load_value(self, artifact: Artifact) -> Any:
         """Deserialize the artifact's value (inline bytes or the blob under value_id).
 
-        Values read back through an exact serializer are checked against their value
-        id; a corrupt copy in a chained store is skipped (and repaired from a good one).
+        The stored bytes are checked against the recorded digest (and MAC, in a signed
+        repository) before they are deserialized; a corrupt copy in a chained store is
+        skipped (and repaired from a good one). Damage is a BlobCorruptError.
         """
-        serializer = get_serializer(artifact.serializer)
-        kwargs = artifact.load_kwargs or {}
-        if artifact._value_bytes is not None:
-            return self._wrap(artifact, serializer.from_bytes(artifact._value_bytes, **kwargs))
-        key = artifact.value_id
-        store = self.store
-        if store is None:
-            raise BlobMissingError(f"{self!r} has no blob store for value {key}", key=key)
-        chain = store if isinstance(store, ChainedStore) else None
-        candidates = list(chain.stores_with(key)) if chain is not None else [store]
-        corrupt: list[BlobStore] = []
-        for candidate in candidates:
-            try:
-                value = serializer.load(candidate.source(key), **kwargs)
-            except BlobMissingError:
-                continue
-            if not self._matches(value, artifact, serializer):
-                corrupt.append(candidate)
-                continue
-            if chain is not None:
-                chain.copy_back(key, candidate)
-                for bad in corrupt:
-                    chain.replace_bad_copy(key, bad, candidate)
-            return self._wrap(artifact, value)
-        if corrupt:
-            raise BlobCorruptError(
-                f"value {key} of artifact {artifact.id} ({artifact.name}) is corrupt in {corrupt!r}: "
-                "its content no longer matches its value id",
-                key=key,
-            )
-        raise BlobMissingError(
-            f"value {key} of artifact {artifact.id} ({artifact.name}) is missing from {store!r}", key=key
-        )
+        return self._wrap(artifact, values.load_value(self, artifact))
 
     def _wrap(self, artifact: Artifact, value: Any) -> Any:
         """File artifacts come back as a FileSet bound to this repository."""
@@ -297,12 +269,11 @@ class Repository(ABC):
 
     def load_inputs(self, artifact: Artifact) -> dict:
         """The recorded inputs, artifacts among them as proxies from this repository."""
-        data = artifact._inputs_bytes
+        data = values.inputs_bytes(self, artifact)
         if data is None:
-            if self.store is None or not self.store.exists(artifact.id):
-                return {"kargs": {}, "varargs": ()}
-            data = self.store.get_bytes(artifact.id)
-        return _InputsUnpickler(data, self).load()
+            return {"kargs": {}, "varargs": ()}
+        what = f"stored inputs of artifact {artifact.id} ({artifact.name})"
+        return values.deserialize(lambda: _InputsUnpickler(data, self).load(), what, artifact.id)
 
     def proxy(self, artifact_id: str) -> ArtifactProxy:
         return self.get_artifact(artifact_id).proxy()
@@ -354,10 +325,13 @@ class Repository(ABC):
             self._store_value(artifact, value, repair)
         if inputs is not None:
             payload = self._dump_inputs(inputs)
+            values.seal_inputs(self, artifact, payload)
             if len(payload) <= self.inline_max_bytes or self.store is None:
                 artifact._inputs_bytes = payload
             else:
-                self.store.put_bytes(artifact.id, payload)
+                self.store.put_bytes(
+                    artifact.id, payload, overwrite=True
+                )  # the row about to be written seals these bytes
         if run_info is not None:
             self.ensure_run(run_info)
             artifact.run_id = run_info["id"]
@@ -381,40 +355,14 @@ class Repository(ABC):
     def _dump_inputs(self, inputs: Any) -> bytes:
         """Pickle inputs; large arrays/frames inside go to the store once, by content."""
         buf = io.BytesIO()
-        _InputsPickler(buf, self.store).dump(inputs)
+        _InputsPickler(buf, self).dump(inputs)
         return buf.getvalue()
 
     def _store_file(self, artifact: Artifact, path: str, repair: bool = False) -> None:
-        if self.store is None:
-            with open(path, "rb") as fh:
-                artifact._value_bytes = fh.read()
-            return
-        if repair or not self.store.exists(artifact.value_id):
-            self.store.put_file(artifact.value_id, path, overwrite=repair)
+        values.store_file(self, artifact, path, repair)
 
     def _store_value(self, artifact: Artifact, value: Any, repair: bool = False) -> None:
-        serializer = get_serializer(artifact.serializer)
-        kwargs = artifact.dump_kwargs or {}
-        store = self.store
-        try:
-            if store is not None and _estimated_nbytes(value) > self.inline_max_bytes:
-                if repair or not store.exists(artifact.value_id):
-                    with store.staged(artifact.value_id, overwrite=repair) as path:
-                        serializer.dump(value, path, **kwargs)
-                return
-            data = serializer.to_bytes(value, **kwargs)
-        except SerializationError:
-            raise
-        except Exception as exc:
-            raise SerializationError(
-                f"serializer {serializer.name!r} could not write the value of {artifact.name} "
-                f"({type(value).__qualname__}): {exc}",
-                serializer=serializer.name,
-            ) from exc
-        if len(data) <= self.inline_max_bytes or store is None:
-            artifact._value_bytes = data
-        elif repair or not store.exists(artifact.value_id):
-            store.put_bytes(artifact.value_id, data, overwrite=repair)
+        values.store_value(self, artifact, value, _estimated_nbytes(value), repair)
 
     def delete(self, artifact_id: str) -> None:
         """Delete the record; its value blob too unless another artifact shares it."""
@@ -442,18 +390,15 @@ LARGE_INPUT_BYTES = 1 << 20
 class _InputsPickler(pickle.Pickler):
     """Pickles inputs, sending large buffers to the blob store (deduplicated by hash)."""
 
-    def __init__(self, file: io.BytesIO, store: BlobStore | None) -> None:
+    def __init__(self, file: io.BytesIO, repo: Repository) -> None:
         super().__init__(file, protocol=5)
-        self._store = store
+        self._repo = repo
+        self._store = repo.store
 
     def persistent_id(self, obj: Any) -> Any:
         if self._store is None or type(obj) in _SMALL_TYPES or _estimated_nbytes(obj) <= LARGE_INPUT_BYTES:
             return None
-        key = hash_value(obj)
-        if not self._store.exists(key):
-            with self._store.staged(key) as path:
-                get_serializer("joblib").dump(obj, path)
-        return ("blob", key)
+        return values.store_input_blob(self._repo, self._store, hash_value(obj), obj)
 
 
 _SMALL_TYPES = frozenset({int, float, str, bool, type(None), list, tuple, dict})
@@ -467,11 +412,9 @@ class _InputsUnpickler(pickle.Unpickler):
         self._repo = repo
 
     def persistent_load(self, pid: Any) -> Any:
-        kind, key = pid
-        store = self._repo.store
-        if kind != "blob" or store is None:
+        if not isinstance(pid, tuple) or len(pid) < 2 or pid[0] != "blob" or self._repo.store is None:
             raise pickle.UnpicklingError(f"unknown stored input reference {pid!r}")
-        return get_serializer("joblib").load(store.source(key))
+        return values.load_input_blob(self._repo, pid)
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "provkit.artifacts" and name == "ArtifactRef":

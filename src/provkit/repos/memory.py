@@ -15,7 +15,7 @@ from ..registry.tables import MemoryRegistryTables
 from ..sets import ArtifactSet
 from .base import Repository
 
-_FIELDS = ("_value_bytes", "_inputs_bytes")
+_FIELDS = ("_value_bytes", "_inputs_bytes", "_seal")
 
 
 class MemoryRepo(Repository):
@@ -39,6 +39,7 @@ class MemoryRepo(Repository):
         fields = copy.deepcopy(fields)
         artifact = Artifact(**fields, repo=self)
         artifact._value_bytes, artifact._inputs_bytes = extra["_value_bytes"], extra["_inputs_bytes"]
+        artifact._seal = copy.copy(extra["_seal"])
         return artifact
 
     def _insert(self, artifact: Artifact, *, replace: bool) -> bool:
@@ -46,6 +47,7 @@ class MemoryRepo(Repository):
         if fields["added_at"] is None:
             fields["added_at"] = artifact.added_at = datetime.now(timezone.utc)
         extra = {name: getattr(artifact, name) for name in _FIELDS}
+        extra["_seal"] = copy.copy(extra["_seal"])
         with self._lock:
             if artifact.id in self._records and not replace:
                 return False

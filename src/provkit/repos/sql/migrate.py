@@ -83,6 +83,19 @@ def ensure_schema(
     )
 
 
+def check_schema(engine: sa.Engine, url_for_messages: str) -> None:
+    """Raise unless the database is at this provkit's revision (read-only: nothing is changed)."""
+    with engine.connect() as connection:
+        current = current_revision(connection)
+    if current != HEAD_REVISION:
+        raise SchemaVersionError(
+            f"the read-only database {url_for_messages} is at schema revision {current}, this provkit needs "
+            f"{HEAD_REVISION}: someone who may write it must run `provkit db upgrade`",
+            current=current,
+            expected=HEAD_REVISION,
+        )
+
+
 def _is_known(revision: str) -> bool:
     from alembic.config import Config
     from alembic.script import ScriptDirectory

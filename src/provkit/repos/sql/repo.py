@@ -14,6 +14,7 @@ import json
 import os
 import re
 import threading
+import urllib.parse
 import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -24,16 +25,19 @@ import sqlalchemy as sa
 from ...artifacts import Artifact
 from ...blobstores.base import BlobStore
 from ...errors import ConfigError
+from ...integrity import COLUMNS as SEAL_COLUMNS
+from ...integrity import Seal
+from ...masking import mask_text
 from ...sets import ArtifactSet
 from ..base import Repository
 from . import schema
-from .migrate import ensure_schema
+from .migrate import check_schema, ensure_schema
 
 _LOOKUP_COLUMNS = (
     "id", "value_id", "name", "version", "fn_module", "fn_name", "composite", "inputs_json",
     "input_artifact_ids", "run_id", "custom_fields", "serializer", "load_kwargs", "dump_kwargs",
     "compute_duration", "hash_duration", "value_id_duration", "computed_at", "added_at",
-    "value_bytes", "inputs_bytes", "kind", "user",
+    "value_bytes", "inputs_bytes", "kind", "user", *SEAL_COLUMNS,
 )  # fmt: skip
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
@@ -60,6 +64,11 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
+def _seal_columns(artifact: Artifact) -> dict:
+    seal = artifact._seal
+    return (seal if seal is not None else Seal()).columns()
+
+
 def _regexp(pattern: str, value: Any) -> bool:
     return isinstance(value, str) and _compiled(pattern).search(value) is not None
 
@@ -67,6 +76,13 @@ def _regexp(pattern: str, value: Any) -> bool:
 @functools.lru_cache(maxsize=256)
 def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
+
+
+def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function("REGEXP", 2, _regexp, deterministic=True)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -86,7 +102,8 @@ class SqlRepo(Repository):
     def __init__(self, db: str, store: BlobStore | None, *, engine_options: dict | None = None, **options: Any) -> None:
         super().__init__(store, **options)
         if not isinstance(db, str) or "://" not in db:
-            raise ConfigError(f"db must be a database URL such as sqlite:///path/to.db, got {db!r}")
+            shown = mask_text(db) if isinstance(db, str) else db
+            raise ConfigError(f"db must be a database URL such as sqlite:///path/to.db, got {shown!r}")
         self.url = db
         self._engine = self._make_engine(db, engine_options or {})
         self._local = threading.local()
@@ -114,8 +131,11 @@ class SqlRepo(Repository):
 
     def _make_engine(self, url: str, options: dict) -> sa.Engine:
         parsed = sa.engine.make_url(url)
+        self._read_only_file: str | None = None
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database
+            if database and database != ":memory:" and not self.write and not database.startswith("file:"):
+                return self._read_only_sqlite(os.path.abspath(database), options)
             if database and database != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(database)) or ".", exist_ok=True)
             options = {"connect_args": {"timeout": 60, "check_same_thread": False}, **options}
@@ -124,7 +144,27 @@ class SqlRepo(Repository):
             return engine
         return sa.create_engine(parsed, **options)
 
+    def _read_only_sqlite(self, path: str, options: dict) -> sa.Engine:
+        """``write: false``: open the file through a read-only URI (no lock file, no writes),
+        so a user who may only read it can look up, load, query and walk lineage."""
+        if not os.path.isfile(path):
+            raise ConfigError(f"write: false, but there is no SQLite database at {path}")
+        self._read_only_file = path
+        options = {"connect_args": {"timeout": 60, "check_same_thread": False, "uri": True}, **options}
+        quoted = urllib.parse.quote(path)
+        # A WAL database with no -wal file is fully checkpointed and has no live writer; a
+        # reader who cannot create the -shm index beside it opens it immutable (no locks).
+        folder = os.path.dirname(path)
+        no_index = not os.path.exists(path + "-wal") and not os.access(folder, os.W_OK)
+        flags = "mode=ro&immutable=1" if no_index else "mode=ro"
+        engine = sa.create_engine(f"sqlite:///file:{quoted}?{flags}&uri=true", **options)
+        sa.event.listen(engine, "connect", _sqlite_read_only_pragmas)
+        return engine
+
     def _init_schema(self) -> None:
+        if self._read_only_file is not None:
+            check_schema(self._engine, self._safe_url())
+            return
         parsed = self._engine.url
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             from filelock import FileLock
@@ -166,7 +206,8 @@ class SqlRepo(Repository):
         (a.id, a.value_id, a.name, a.version, a.fn_module, a.fn_name, composite, inputs_json,
          input_artifact_ids, a.run_id, custom_fields, a.serializer, load_kwargs, dump_kwargs,
          a.compute_duration, a.hash_duration, a.value_id_duration, computed_at, added_at,
-         value_bytes, inputs_bytes, a.kind, a.user) = row  # fmt: skip
+         value_bytes, inputs_bytes, a.kind, a.user) = row[:23]  # fmt: skip
+        a._seal = Seal(*row[23:])
         a.composite = bool(composite)
         a._value_bytes = bytes(value_bytes) if value_bytes is not None else None
         a._inputs_bytes = bytes(inputs_bytes) if inputs_bytes is not None else None
@@ -212,6 +253,7 @@ class SqlRepo(Repository):
         row["added_at"] = artifact.added_at = datetime.now(timezone.utc)
         row["value_bytes"] = artifact._value_bytes
         row["inputs_bytes"] = artifact._inputs_bytes
+        row.update(_seal_columns(artifact))
         statements = self._statements
         with self._engine.begin() as conn:
             result = conn.execute(statements["artifact_replace" if replace else "artifact"], row)
@@ -237,6 +279,7 @@ class SqlRepo(Repository):
             row["added_at"] = artifact.added_at = now
             row["value_bytes"] = artifact._value_bytes
             row["inputs_bytes"] = artifact._inputs_bytes
+            row.update(_seal_columns(artifact))
             rows.append(row)
             edges.extend(
                 {"artifact_id": artifact.id, "input_artifact_id": i} for i in dict.fromkeys(artifact.input_artifact_ids)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 #: The Alembic revision this version of provkit reads and writes.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 UTCDateTime = sa.DateTime(timezone=True)
@@ -54,6 +54,12 @@ artifacts = sa.Table(
     sa.Column("inputs_bytes", sa.LargeBinary),
     sa.Column("kind", sa.String(32), nullable=False, server_default="cached", index=True),
     sa.Column("user", sa.String(256), index=True),
+    # integrity (0006): digest / MAC of the stored value and inputs bytes, source hash
+    sa.Column("value_digest", sa.String(80)),
+    sa.Column("value_mac", sa.String(96)),
+    sa.Column("inputs_digest", sa.String(80)),
+    sa.Column("inputs_mac", sa.String(96)),
+    sa.Column("source_hash", sa.String(80)),
 )
 
 artifact_inputs = sa.Table(

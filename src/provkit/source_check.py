@@ -1,0 +1,60 @@
+"""The source hash of a decorated function, recorded with its artifacts.
+
+Two scripts that each define ``__main__.f`` (or one function edited without bumping
+``version``) share artifact ids: the name, version and inputs are the same. The source
+hash recorded with every artifact tells them apart after the fact; a hit whose
+recorded source differs from the running function's warns once per function and
+process (``logging`` and ``warnings``), naming the function and how to silence it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import marshal
+import threading
+import warnings
+from collections.abc import Callable
+
+import xxhash
+
+__all__ = ["SourceChangedWarning", "source_hash", "check_source"]
+
+log = logging.getLogger("provkit")
+
+
+class SourceChangedWarning(UserWarning):
+    """A cached result was made by a function of the same name and version but other source."""
+
+
+def source_hash(fn: Callable) -> str:
+    """xxh3-128 of the function's source text (of its code object when there is no source)."""
+    target = inspect.unwrap(fn)
+    try:
+        text = inspect.getsource(target).encode()
+    except (OSError, TypeError):
+        code = getattr(target, "__code__", None)
+        text = marshal.dumps(code) if code is not None else repr(target).encode()
+    return "src:" + xxhash.xxh3_128_hexdigest(text)
+
+
+_warned: set[tuple[str, int]] = set()
+_lock = threading.Lock()
+
+
+def check_source(name: str, version: int, recorded: str | None, current: str) -> None:
+    """Warn (once per name and version in this process) when ``recorded`` is another source."""
+    if recorded is None or recorded == current:
+        return
+    with _lock:
+        if (name, version) in _warned:
+            return
+        _warned.add((name, version))
+    message = (
+        f"{name} (version {version}) returned a cached result computed by different source code "
+        f"(recorded {recorded}, running {current}). If the code changed what it computes, bump "
+        f"@provenance(version=...) or give it another name=; to silence this: "
+        f"warnings.filterwarnings('ignore', category=provkit.SourceChangedWarning)"
+    )
+    log.warning(message)
+    warnings.warn(message, SourceChangedWarning, stacklevel=5)  # at the caller of the decorated function
