@@ -42,7 +42,10 @@ def archive(repo: Repository, artifact: Artifact, path: str, stored_inputs: Any,
     repo.save(artifact, None, inputs=stored_inputs, run_info=run_info, replace=True, value_path=path, repair=repair)
     if delete_original:
         os.remove(path)
-    return ArtifactProxy(repo.load_value(artifact), artifact)
+    stored = repo.load_value(artifact)
+    if isinstance(stored, ArchivedFile) and stored.original_name is None:
+        stored.original_name = os.path.basename(path)  # errors about this copy name the file it came from
+    return ArtifactProxy(stored, artifact)
 
 
 def archive_file(
