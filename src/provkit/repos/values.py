@@ -169,12 +169,7 @@ def read_checked(repo: Repository, artifact: Artifact, store: BlobStore, seriali
     if isinstance(src, str) and (signer is None or serializer.name == "file"):
         check_file(src, seal.value_digest, seal.value_mac, signer, _value_ctx(artifact), what)
         return deserialize(lambda: serializer.load(src, **kwargs), what, key)
-    if isinstance(src, str):
-        with open(src, "rb") as fh:
-            data = fh.read()
-    else:
-        with src:
-            data = src.read()
+    data = _read_all(src)
     check(data, seal.value_digest, seal.value_mac, signer, _value_ctx(artifact), what)
     return deserialize(lambda: _from_memory(serializer, data, kwargs), what, key)
 
@@ -252,12 +247,16 @@ def load_input_blob(repo: Repository, pid: tuple) -> Any:
     assert store is not None
     what = f"stored input blob {key}"
     src = store.source(key)
-    if isinstance(src, str):
-        with open(src, "rb") as fh:
-            data = fh.read()
-    else:
-        with src:
-            data = src.read()
+    data = _read_all(src)
     check(data, recorded_digest, recorded_mac, repo.signer, blob_input_context(key), what)
     joblib = get_serializer("joblib")
     return deserialize(lambda: joblib.load(io.BytesIO(data)), what, key)
+
+
+def _read_all(src: Any) -> bytes:
+    """All bytes of a store source: a local path or an open binary stream (closed after)."""
+    if isinstance(src, str):
+        with open(src, "rb") as fh:
+            return fh.read()
+    with src:
+        return src.read()
