@@ -10,6 +10,7 @@ from .artifacts import Artifact, ArtifactProxy, load_artifact, load_proxy
 from .config import Config, from_config
 from .decorator import ensure_proxies, provenance
 from .errors import (
+    ArtifactGoneError,
     ArtifactNotFoundError,
     BlobCorruptError,
     BlobExistsError,
@@ -95,6 +96,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "Artifact",
+    "ArtifactGoneError",
     "ArtifactNotFoundError",
     "ArtifactProxy",
     "ArtifactSet",

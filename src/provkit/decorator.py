@@ -100,6 +100,7 @@ class TrackedFunction:
         self.use_cache = options["use_cache"]
         self.read_only = options["read_only"]
         self._source_hash: str | None = None
+        self._plain_name = type(self.name) is str
         self._plain = not (
             self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn
         )
@@ -166,18 +167,13 @@ class TrackedFunction:
         karg_hashes, vararg_hashes, proxies = self._hash_inputs(recorded_kargs, recorded_varargs)
         if proxies and settings.get_check_mutations():
             self._check_proxies(proxies, recorded_kargs)
-        hashes: dict = {"kargs": karg_hashes, "varargs": vararg_hashes}
-        if self.input_hash_fn is not None:
-            hashes = self.input_hash_fn(hashes)
-        artifact_id = hashing.hash(
-            (
-                "provkit.artifact",
-                self.name,
-                self.version,
-                tuple(sorted(hashes["kargs"].items())),
-                tuple(hashes["varargs"]),
-            )
-        )
+        if self.input_hash_fn is None:  # name, version and hashes: plain str/int, keyed directly
+            key = ("provkit.artifact", self.name, self.version, tuple(sorted(karg_hashes.items())), vararg_hashes)
+            artifact_id = hashing.plain_key(key) if self._plain_name else hashing.hash(key)
+        else:
+            hashes = self.input_hash_fn({"kargs": karg_hashes, "varargs": vararg_hashes})
+            items = tuple(sorted(hashes["kargs"].items()))
+            artifact_id = hashing.hash(("provkit.artifact", self.name, self.version, items, tuple(hashes["varargs"])))
         hash_duration = _perf() - t0
 
         repo = self.resolve_repo()

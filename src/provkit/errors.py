@@ -17,6 +17,7 @@
     │   └── PermissionDeniedError   read/write/delete disabled on that store or repo
     └── RepoError                   a repository failure
         ├── ArtifactNotFoundError   no artifact with that id
+        ├── ArtifactGoneError       an artifact in use was deleted meanwhile (e.g. by gc)
         ├── SetNotFoundError        no artifact set with that id / name / labels
         ├── SchemaVersionError      the database schema is older/newer than this code
         └── RegistryError           a dataset registry rule was broken
@@ -143,6 +144,14 @@ class ArtifactNotFoundError(RepoError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class ArtifactGoneError(RepoError):
+    """An artifact was deleted (e.g. by gc) while a record of it was in use."""
+
+    def __init__(self, message: str, *, artifact_id: str | None = None) -> None:
+        super().__init__(message)
+        self.artifact_id = artifact_id
 
 
 class SetNotFoundError(RepoError, KeyError):

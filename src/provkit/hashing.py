@@ -377,8 +377,9 @@ def _hash_buffer(obj: Any) -> str:
     return ALGORITHM_ID + hasher.hexdigest()
 
 
-def _plain_key(obj: Any) -> str:
-    """Key of a value made only of builtin scalars, lists and tuples (no hooks needed)."""
+def plain_key(obj: Any) -> str:
+    """Key of a value made only of builtin scalars, lists and tuples (no hooks needed):
+    the same key as ``hash(obj)``, for callers that know the value is plain."""
     pickler, chunks = _local.plain
     try:
         pickler.dump(obj)
@@ -396,7 +397,7 @@ def hash_with_proxies(obj: Any) -> tuple[str, list[Any]]:
     found inside its builtin containers: the lineage parents of a call."""
     t = type(obj)
     if t in _SCALARS and t is not bytes:
-        return _plain_key(obj), _NO_PROXIES
+        return plain_key(obj), _NO_PROXIES
     if getattr(t, "_provkit_proxy", False) is True:
         return obj.artifact.value_id, [obj]
     if t is bytes or t is bytearray or t is memoryview:
@@ -437,9 +438,9 @@ def hash(obj: Any) -> str:  # noqa: A001 - the documented public name
             else:
                 if _totally_ordered(obj.keys()):
                     try:
-                        return _plain_key((_DICT, sorted(obj.items())))
+                        return plain_key((_DICT, sorted(obj.items())))
                     except TypeError:  # numbers beside strings
                         pass
     elif (t in _SCALARS and t is not bytes) or ((t is tuple or t is list) and _plain(obj)):
-        return _plain_key(obj)
+        return plain_key(obj)
     return hash_with_proxies(obj)[0]

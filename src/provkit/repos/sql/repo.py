@@ -10,7 +10,6 @@ of per-call machinery.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import threading
@@ -25,20 +24,13 @@ import sqlalchemy as sa
 from ...artifacts import Artifact
 from ...blobstores.base import BlobStore
 from ...errors import ConfigError
-from ...integrity import COLUMNS as SEAL_COLUMNS
 from ...integrity import Seal
 from ...masking import mask_text
 from ...sets import ArtifactSet
 from ..base import Repository
 from . import schema
 from .migrate import check_schema, ensure_schema
-
-_LOOKUP_COLUMNS = (
-    "id", "value_id", "name", "version", "fn_module", "fn_name", "composite", "inputs_json",
-    "input_artifact_ids", "run_id", "custom_fields", "serializer", "load_kwargs", "dump_kwargs",
-    "compute_duration", "hash_duration", "value_id_duration", "computed_at", "added_at",
-    "value_bytes", "inputs_bytes", "kind", "user", *SEAL_COLUMNS,
-)  # fmt: skip
+from .rows import FULL_COLUMNS, HIT_COLUMNS, REST_COLUMNS, artifact_from_hit_row, artifact_from_row, from_json, utc
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
 
@@ -50,18 +42,6 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def _seal_columns(artifact: Artifact) -> dict:
@@ -109,11 +89,8 @@ class SqlRepo(Repository):
         self._local = threading.local()
         self._init_schema()
         dialect = self._engine.dialect
-        lookup = sa.select(*(schema.artifacts.c[name] for name in _LOOKUP_COLUMNS)).where(
-            schema.artifacts.c.id == sa.bindparam("id")
-        )
-        compiled = lookup.compile(dialect=dialect)
-        self._lookup_sql = str(compiled)
+        self._lookup_sql = self._select_by_id(HIT_COLUMNS)
+        self._rest_sql = self._select_by_id(REST_COLUMNS)
         self._positional = dialect.paramstyle in ("qmark", "numeric", "format")
         # sqlite3 opens no transaction for a SELECT; other drivers do, and must end it
         self._end_reads = dialect.name != "sqlite"
@@ -189,39 +166,28 @@ class SqlRepo(Repository):
         self._engine.dispose(close=False)
 
     # ---- metadata half -------------------------------------------------------------
-    def _fetch(self, artifact_id: str) -> Artifact | None:
+    def _select_by_id(self, columns: tuple[str, ...]) -> str:
+        select = sa.select(*(schema.artifacts.c[name] for name in columns))
+        return str(select.where(schema.artifacts.c.id == sa.bindparam("id")).compile(dialect=self._engine.dialect))
+
+    def _row_by_id(self, sql: str, artifact_id: str) -> Any:
         conn = self._raw()
         cursor = conn.cursor()
         try:
-            cursor.execute(self._lookup_sql, (artifact_id,) if self._positional else {"id": artifact_id})
+            cursor.execute(sql, (artifact_id,) if self._positional else {"id": artifact_id})
             row = cursor.fetchone()
         finally:
             cursor.close()
         if self._end_reads:
             conn.rollback()  # end the read transaction so later writes are seen
-        return None if row is None else self._artifact_from_row(row)
+        return row
 
-    def _artifact_from_row(self, row: Any) -> Artifact:
-        a = Artifact.__new__(Artifact)
-        (a.id, a.value_id, a.name, a.version, a.fn_module, a.fn_name, composite, inputs_json,
-         input_artifact_ids, a.run_id, custom_fields, a.serializer, load_kwargs, dump_kwargs,
-         a.compute_duration, a.hash_duration, a.value_id_duration, computed_at, added_at,
-         value_bytes, inputs_bytes, a.kind, a.user) = row[:23]  # fmt: skip
-        a._seal = Seal(*row[23:])
-        a.composite = bool(composite)
-        a._value_bytes = bytes(value_bytes) if value_bytes is not None else None
-        a._inputs_bytes = bytes(inputs_bytes) if inputs_bytes is not None else None
-        a.load_kwargs = _json(load_kwargs) if load_kwargs not in (None, "null") else None
-        # decoded on first read only: a cache hit needs none of these
-        pending = {
-            "inputs_json": (_json, inputs_json),
-            "input_artifact_ids": (_json, input_artifact_ids),
-            "custom_fields": (_json, custom_fields),
-            "dump_kwargs": (_json, dump_kwargs),
-            "computed_at": (_utc, computed_at),
-            "added_at": (_utc, added_at),
-        }
-        return Artifact.from_row(self, a, pending)
+    def _fetch(self, artifact_id: str) -> Artifact | None:
+        row = self._row_by_id(self._lookup_sql, artifact_id)
+        return None if row is None else artifact_from_hit_row(self, row, self._fetch_rest)
+
+    def _fetch_rest(self, artifact_id: str) -> Any:
+        return self._row_by_id(self._rest_sql, artifact_id)
 
     def _insert_statement(self, table: sa.Table, *, replace: bool = False, key: str = "id") -> Any:
         """INSERT that ignores (or, with ``replace``, updates) an existing row; built once."""
@@ -302,7 +268,7 @@ class SqlRepo(Repository):
     def _fetch_run(self, run_id: str) -> dict | None:
         with self._engine.connect() as conn:
             info = conn.execute(sa.select(schema.runs.c.info).where(schema.runs.c.id == run_id)).scalar()
-        return _json(info)
+        return from_json(info)
 
     def _insert_run(self, run_info: dict) -> None:
         row = {"id": run_info["id"], "created_at": datetime.now(timezone.utc), "info": run_info}
@@ -330,13 +296,13 @@ class SqlRepo(Repository):
             return iter(())
         a = schema.artifacts
         where = compile_query(query, sql_artifact_fields(), self._engine.dialect.name)
-        stmt = sa.select(*(a.c[name] for name in _LOOKUP_COLUMNS)).where(where)
+        stmt = sa.select(*(a.c[name] for name in FULL_COLUMNS)).where(where)
         stmt = stmt.order_by(a.c.computed_at.is_(None), a.c.computed_at.desc(), a.c.id)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._engine.connect() as conn:
             rows = conn.execute(stmt).all()
-        return iter([self._artifact_from_row(tuple(row)) for row in rows])
+        return iter([artifact_from_row(self, tuple(row)) for row in rows])
 
     def _related(self, artifact_id: str, depth: int | None, *, up: bool) -> dict[str, int]:
         """One recursive query over the edge table: {id: distance} up or down the graph."""
@@ -386,7 +352,9 @@ class SqlRepo(Repository):
             conn.execute(self._statements["set"], row)
 
     def _set_from_row(self, row: Any) -> ArtifactSet:
-        return ArtifactSet(row.id, frozenset(_json(row.artifact_ids)), _json(row.labels), _utc(row.created_at), self)
+        return ArtifactSet(
+            row.id, frozenset(from_json(row.artifact_ids)), from_json(row.labels), utc(row.created_at), self
+        )
 
     def _fetch_set(self, set_id: str) -> ArtifactSet | None:
         with self._engine.connect() as conn:
