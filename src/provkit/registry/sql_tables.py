@@ -29,15 +29,15 @@ _RETRIES = 50
 
 
 def _decode(row: Any, names: list[str]) -> dict:
-    from ..repos.sql.repo import _json, _utc
+    from ..repos.sql.rows import from_json, utc
 
     out = {}
     for name in names:
         value = row._mapping[name]
         if name in _JSON_FIELDS:
-            value = _json(value)
+            value = from_json(value)
         elif name.endswith(("_at", "_time")):
-            value = _utc(value)
+            value = utc(value)
         out[name] = value
     return out
 
