@@ -18,9 +18,11 @@ def per_call(fn: Callable[[], object], number: int) -> float:
 def interleaved(candidates: dict[str, Callable[[], object]], number: int, repeat: int) -> dict[str, float]:
     """Median seconds per call of each candidate, timed in alternation (noise hits all alike)."""
     samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(repeat):
-        for name, fn in candidates.items():
-            samples[name].append(per_call(fn, number))
+    names = list(candidates)
+    for round_ in range(repeat):
+        shift = round_ % len(names)  # who goes first changes each round (caches, clocks)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(per_call(candidates[name], number))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
