@@ -26,7 +26,7 @@ def _config(root: str) -> dict:
     }
 
 
-def _worker(config: dict, start_at: float, queue) -> None:
+def _worker(config: dict, ready, queue) -> None:
     try:
         p.load_config(config)
 
@@ -35,8 +35,7 @@ def _worker(config: dict, start_at: float, queue) -> None:
             time.sleep(0.05)
             return np.arange(n) * 2
 
-        while time.time() < start_at:
-            time.sleep(0.001)
+        ready.wait(timeout=120)  # every process imported and configured: all call at once
         result = compute(200_000)
         queue.put(("ok", result.artifact.id, p.hash(result.__wrapped__)))
     except Exception as exc:  # reported to the parent, which fails the test
@@ -46,8 +45,8 @@ def _worker(config: dict, start_at: float, queue) -> None:
 def _run_concurrent_writers(config: dict, n: int = 6) -> list:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    start_at = time.time() + 3
-    procs = [ctx.Process(target=_worker, args=(config, start_at, queue)) for _ in range(n)]
+    ready = ctx.Barrier(n)  # a start time could pass before a slow spawn finished importing
+    procs = [ctx.Process(target=_worker, args=(config, ready, queue)) for _ in range(n)]
     for proc in procs:
         proc.start()
     results = [queue.get(timeout=120) for _ in procs]
