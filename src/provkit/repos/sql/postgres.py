@@ -108,14 +108,22 @@ class PostgresRepo(SqlRepo):
         if not persistent_connections:
             engine_options.setdefault("poolclass", sa.NullPool)
         super().__init__(url.render_as_string(hide_password=False), store, engine_options=engine_options, **options)
+        self._end_reads = not self.persistent_connections  # persistent lookups run in autocommit
 
     def _init_schema(self) -> None:
         ensure_schema(self._engine, self._safe_url(), lambda conn: lock_schema(conn, self.schema))
 
     def _raw(self) -> Any:
-        if self.persistent_connections:
-            return super()._raw()
-        return _OneShot(self._engine.raw_connection())
+        if not self.persistent_connections:
+            return _OneShot(self._engine.raw_connection())
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._engine.raw_connection()
+            conn.rollback()  # leave whatever the connect hooks began
+            # a lookup is one SELECT: in autocommit it is one round trip, no BEGIN/ROLLBACK around it
+            conn.driver_connection.autocommit = True
+            self._local.conn = conn
+        return conn
 
 
 class _OneShot:
