@@ -4,6 +4,12 @@ Targets (issue 2): hit median <= 0.25x joblib.Memory's hit; miss <= 1x joblib's 
 hit with a 100 MB array argument <= 0.1x joblib's.
 Each is printed again with signing on (a keyed MAC over the stored bytes, issue 11),
 beside the same joblib figure, without a target.
+
+Fairness: contenders alternate who goes first in each round (bench/_common.py), share
+one temporary folder on the same disk (removed at the end) and run warm. Durability of a
+miss is the same on both sides: neither fsyncs per call (provkit commits its row in SQLite
+WAL mode with synchronous=NORMAL, which survives a crash of the process, not of the
+machine; small values live in the row; joblib writes plain files without fsync).
 Run: python bench/bench_cache.py
 """
 
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import sys
 import tempfile
 
@@ -20,6 +27,13 @@ from _common import interleaved, report
 
 def main() -> None:
     tmp = tempfile.mkdtemp(prefix="provkit-bench-")
+    try:
+        run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # ~110 MiB of blobs and cache files
+
+
+def run(tmp: str) -> None:
     os.environ["PROVKIT_HOME"] = os.path.join(tmp, "provkit")
     import joblib
     import numpy as np
@@ -60,7 +74,7 @@ def main() -> None:
         number=100,
         repeat=9,
     )
-    report("cache miss, trivial f(a, b), durable", miss["provkit"], miss["joblib"], "joblib.Memory", "<= 1.0")
+    report("cache miss, trivial f(a, b), no fsync either", miss["provkit"], miss["joblib"], "joblib.Memory", "<= 1.0")
     report("  the same, signing on", miss["signed"], miss["joblib"], "joblib.Memory", "none")
 
     def total(x, scale):
