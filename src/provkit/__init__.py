@@ -6,6 +6,7 @@ repository under ``$PROVKIT_HOME`` (default ``~/.local/share/provkit``).
 """
 
 from .archiving import archive_file
+from .batching import batch
 from .artifacts import Artifact, ArtifactProxy, load_artifact, load_proxy
 from .config import Config, from_config
 from .decorator import ensure_proxies, provenance
@@ -136,6 +137,7 @@ __all__ = [
     "UntrustedValueError",
     "VersionExistsError",
     "archive_file",
+    "batch",
     "as_user",
     "capture_set",
     "create_set",

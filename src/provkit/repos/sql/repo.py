@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...artifacts import Artifact
+from ...batching import current_batch
 from ...blobstores.base import BlobStore
 from ...errors import ConfigError
 from ...integrity import Seal
@@ -29,7 +30,9 @@ from ...masking import mask_text
 from ...sets import ArtifactSet
 from ..base import Repository
 from . import schema
+from .batched import commit_before_other_use, commit_pending, insert_batched
 from .migrate import check_schema, ensure_schema
+from .raw_insert import RawInsert, run_in_transaction
 from .rows import FULL_COLUMNS, HIT_COLUMNS, REST_COLUMNS, artifact_from_hit_row, artifact_from_row, from_json, utc
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
@@ -94,6 +97,9 @@ class SqlRepo(Repository):
         self._positional = dialect.paramstyle in ("qmark", "numeric", "format")
         # sqlite3 opens no transaction for a SELECT; other drivers do, and must end it
         self._end_reads = dialect.name != "sqlite"
+        self._raw_writes = dialect.name == "sqlite"
+        if self._raw_writes:
+            sa.event.listen(self._engine, "begin", lambda conn: commit_before_other_use(self))
         _live_repos.add(self)
 
     # ---- engine and connections ----------------------------------------------------
@@ -186,6 +192,10 @@ class SqlRepo(Repository):
         row = self._row_by_id(self._lookup_sql, artifact_id)
         return None if row is None else artifact_from_hit_row(self, row, self._fetch_rest)
 
+    def commit_pending(self) -> None:
+        """Commit rows this thread wrote inside ``p.batch()`` and has not committed yet."""
+        commit_pending(self)
+
     def _fetch_rest(self, artifact_id: str) -> Any:
         return self._row_by_id(self._rest_sql, artifact_id)
 
@@ -220,14 +230,29 @@ class SqlRepo(Repository):
         row["value_bytes"] = artifact._value_bytes
         row["inputs_bytes"] = artifact._inputs_bytes
         row.update(_seal_columns(artifact))
+        edges = [
+            {"artifact_id": artifact.id, "input_artifact_id": i} for i in dict.fromkeys(artifact.input_artifact_ids)
+        ]
+        kind = "artifact_replace" if replace else "artifact"
+        if self._raw_writes:  # SQLite: straight on this thread's connection, one transaction
+            raw = self._raw_statements
+            steps = [(raw[kind], [row])] + ([(raw["edges"], edges)] if edges else [])
+            open_batch = current_batch()
+            if open_batch is not None:
+                return insert_batched(self, open_batch, steps)
+            return bool(run_in_transaction(self._raw(), steps))
         statements = self._statements
         with self._engine.begin() as conn:
-            result = conn.execute(statements["artifact_replace" if replace else "artifact"], row)
-            if artifact.input_artifact_ids:
-                ids = dict.fromkeys(artifact.input_artifact_ids)
-                edges = [{"artifact_id": artifact.id, "input_artifact_id": i} for i in ids]
+            result = conn.execute(statements[kind], row)
+            if edges:
                 conn.execute(statements["edges"], edges)
         return bool(result.rowcount)
+
+    @functools.cached_property
+    def _raw_statements(self) -> dict[str, RawInsert]:
+        dialect = self._engine.dialect
+        tables = {"artifact": schema.artifacts, "artifact_replace": schema.artifacts, "edges": schema.artifact_inputs}
+        return {name: RawInsert(self._statements[name], tables[name], dialect) for name in tables}
 
     def save_batch(self, items: list[tuple[Artifact, Any]], *, run_info: dict | None = None) -> int:
         """Store many artifacts in one transaction (values first, rows last); returns the new ones."""
