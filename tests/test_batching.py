@@ -90,10 +90,9 @@ def test_other_uses_of_the_repository_commit_first(repo, tmp_path):
 
 def test_an_exception_in_the_block_still_commits_what_was_computed(repo, tmp_path):
     square = _square_fn([])
-    with pytest.raises(RuntimeError, match="boom"):
-        with p.batch(every=1000, seconds=600):
-            square(3)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), p.batch(every=1000, seconds=600):
+        square(3)
+        raise RuntimeError("boom")
     assert _committed(tmp_path) == 1
 
 
@@ -109,9 +108,8 @@ def test_nested_batches_follow_the_outer_one(repo, tmp_path):
 
 @pytest.mark.parametrize("kwargs", [{"every": 0}, {"every": 1.5}, {"seconds": 0}, {"seconds": "1"}])
 def test_bad_limits_are_a_clear_error(kwargs):
-    with pytest.raises(p.ConfigError, match="batch"):
-        with p.batch(**kwargs):
-            pass
+    with pytest.raises(p.ConfigError, match="batch"), p.batch(**kwargs):
+        pass
 
 
 def test_a_crash_in_a_batch_loses_only_uncommitted_rows(tmp_path):
@@ -122,7 +120,9 @@ def test_a_crash_in_a_batch_loses_only_uncommitted_rows(tmp_path):
         import provkit as p
         p.load_config({{
             "blobstores": {{"disk": {{"type": "disk", "cachedir": {str(tmp_path / "blobs")!r}}}}},
-            "artifact_repos": {{"local": {{"type": "sqlite", "db": "sqlite:///{tmp_path}/db.sqlite", "store": "disk"}}}},
+            "artifact_repos": {{
+                "local": {{"type": "sqlite", "db": "sqlite:///{tmp_path}/db.sqlite", "store": "disk"}},
+            }},
         }})
 
         @p.provenance(name="batch.square")

@@ -6,8 +6,8 @@ repository under ``$PROVKIT_HOME`` (default ``~/.local/share/provkit``).
 """
 
 from .archiving import archive_file
-from .batching import batch
 from .artifacts import Artifact, ArtifactProxy, load_artifact, load_proxy
+from .batching import batch
 from .config import Config, from_config
 from .decorator import ensure_proxies, provenance
 from .errors import (
