@@ -5,4 +5,4 @@
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("provkit._speedups", ["src/provkit/_speedups.c"], optional=True)])
+setup(ext_modules=[Extension("provkit.core._speedups", ["src/provkit/core/_speedups.c"], optional=True)])

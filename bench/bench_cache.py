@@ -43,7 +43,7 @@ def run(tmp: str) -> None:
     import provkit as p
 
     memory = joblib.Memory(os.path.join(tmp, "joblib"), verbose=0)
-    from provkit.config import embedded_config
+    from provkit.storage.config import embedded_config
 
     os.environ["PROVKIT_BENCH_SIGN_KEY"] = "bench signing key, not a secret"
     signed_config = embedded_config(os.path.join(tmp, "signed"))

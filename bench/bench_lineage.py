@@ -93,8 +93,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    from provkit.blobstores.memory import MemoryStore
-    from provkit.repos.sql import SqlRepo
+    from provkit.storage.blobstores.memory import MemoryStore
+    from provkit.storage.repos.sql import SqlRepo
 
     root = tempfile.mkdtemp(prefix="provkit-bench-lineage-", dir=os.environ.get("BENCH_DIR"))
     t0 = time.perf_counter()
@@ -104,7 +104,7 @@ def main() -> None:
     _measure("SQLite", repo, ids)
     _measure_registry("SQLite", repo, ids)
     if not args.no_postgres:
-        from provkit.repos.sql.postgres import PostgresRepo
+        from provkit.storage.repos.sql.postgres import PostgresRepo
         from servers import start_postgres
 
         server = start_postgres(durable=True)

@@ -16,8 +16,8 @@ import tempfile
 import time
 
 import provkit as p
-from provkit.blobstores.disk import DiskStore
-from provkit.repos.sql import SqlRepo
+from provkit.storage.blobstores.disk import DiskStore
+from provkit.storage.repos.sql import SqlRepo
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from servers import start_seaweedfs
 def main() -> None:
     import s3fs
 
-    from provkit.blobstores.remote import S3Store
+    from provkit.storage.blobstores.remote import S3Store
 
     server = start_seaweedfs()
     try:

@@ -28,7 +28,7 @@ from _common import fmt_time
 def _load(repo, n: int, batch: int = 10_000) -> tuple[list[str], float]:
     from provkit import Artifact
     from provkit import hash as hash_value
-    from provkit.runs import current_run_info
+    from provkit.core.runs import current_run_info
 
     rng = random.Random(1)
     run = current_run_info()
@@ -91,9 +91,9 @@ def _measure_big_in(label: str, repo, ids: list[str], size: int = 100_000) -> No
     it builds) and the compiled SQL alone (matching ids only)."""
     import sqlalchemy as sa
 
-    from provkit.query_sql import compile_query
-    from provkit.repos.sql import schema
-    from provkit.search import sql_artifact_fields
+    from provkit.services.query_sql import compile_query
+    from provkit.services.search import sql_artifact_fields
+    from provkit.storage.repos.sql import schema
 
     wanted = random.Random(3).sample(ids, min(size, len(ids)))
     query = {"id": {"$in": wanted}}
@@ -120,8 +120,8 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     root = tempfile.mkdtemp(prefix="provkit-bench-scale-", dir=os.environ.get("BENCH_DIR"))
-    from provkit.blobstores.memory import MemoryStore
-    from provkit.repos.sql import SqlRepo
+    from provkit.storage.blobstores.memory import MemoryStore
+    from provkit.storage.repos.sql import SqlRepo
 
     repo = SqlRepo(f"sqlite:///{root}/scale.db", MemoryStore())
     ids, seconds = _load(repo, args.n)
@@ -130,7 +130,7 @@ def main() -> None:
     )
     _measure("SQLite", repo, ids)
     if not args.no_postgres:
-        from provkit.repos.sql.postgres import PostgresRepo
+        from provkit.storage.repos.sql.postgres import PostgresRepo
         from servers import start_postgres
 
         server = start_postgres(durable=True)

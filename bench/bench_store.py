@@ -28,7 +28,7 @@ def main() -> None:
     import numpy as np
 
     import provkit as p
-    from provkit.config import embedded_config
+    from provkit.storage.config import embedded_config
 
     big = np.random.default_rng(0).random(256 * 2**20 // 8)
     configs = {name: embedded_config(os.path.join(tmp, name)) for name in ("off", "on", "nofsync")}

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 import provkit as p
-import provkit.vis as vis
+import provkit.interfaces.vis as vis
 
 
 @p.provenance()

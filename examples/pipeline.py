@@ -128,7 +128,7 @@ def main() -> None:
     prov = json.loads(lineage.to_prov_json(d31))
     print(f"PROV-JSON: {len(prov['entity'])} entities, {len(prov['activity'])} activities")
     try:
-        from provkit.vis import visualize_lineage
+        from provkit.interfaces.vis import visualize_lineage
 
         path = visualize_lineage(d31).render(str(work / "pipeline-lineage.svg"))
         print("lineage picture:", path)

@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 import pytest
 
 import provkit as p
-from provkit.artifacts import Artifact
-from provkit.errors import BlobExistsError, BlobMissingError, InvalidKeyError, PermissionDeniedError
+from provkit.core.artifacts import Artifact
+from provkit.core.errors import BlobExistsError, BlobMissingError, InvalidKeyError, PermissionDeniedError
 
 
 class BlobStoreConformance:
@@ -220,7 +220,7 @@ class RepositoryConformance:
         assert repo.get_artifact(add(1, 2).artifact.id).inputs_json["a"] == 1
 
     def test_sets_are_stored_and_found_newest_first(self, repo):
-        from provkit.sets import ArtifactSet
+        from provkit.services.sets import ArtifactSet
 
         first = ArtifactSet.make(["x1a", "x1b"], "production")
         repo.save_set(first)

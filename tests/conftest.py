@@ -41,7 +41,7 @@ def cli(tmp_path):
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run(
-            [sys.executable, "-c", "from provkit.cli import main; main()", *args],
+            [sys.executable, "-c", "from provkit.interfaces.cli import main; main()", *args],
             env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         if ok:

@@ -34,7 +34,7 @@ def keys(src_dir: str) -> dict[str, str]:
     pkg = types.ModuleType("provkit")
     pkg.__path__ = [src_dir + "/provkit"]
     sys.modules.setdefault("provkit", pkg)
-    from provkit.hashing import hash as hash_value
+    from provkit.core.hashing import hash as hash_value
 
     return {name: hash_value(eval(expr)) for name, expr in CASES.items()}
 

@@ -327,7 +327,7 @@ class RegistryConformance:
         assert reg.replace_dataset(done, new).replace_iteration == 2
 
     def test_an_interrupted_replace_leaves_the_old_dataset_readable(self, reg, src_dir, tmp_path, monkeypatch):
-        from provkit.registry.storage import DatasetArea
+        from provkit.services.registry.storage import DatasetArea
 
         ds = reg.register_dataset("ir/d", "1.0.0", old_location=src_dir, is_overwritable=True)
         new = make_tree(tmp_path / "new", {"a.txt": b"new"})

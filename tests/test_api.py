@@ -58,7 +58,7 @@ def test_all_is_exactly_the_public_surface():
 
 
 def test_vis_module_exists():
-    import provkit.vis as vis
+    import provkit.interfaces.vis as vis
 
     assert callable(vis.visualize_lineage)
 

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from conformance import BlobStoreConformance
-from provkit.blobstores.disk import DiskStore
-from provkit.blobstores.memory import MemoryStore
+from provkit.storage.blobstores.disk import DiskStore
+from provkit.storage.blobstores.memory import MemoryStore
 
 
 class TestMemoryStore(BlobStoreConformance):
@@ -38,7 +38,7 @@ class TestDiskStore(BlobStoreConformance):
             f"""
             import os, sys
             sys.path.insert(0, {os.path.dirname(os.path.dirname(__file__))!r} + '/src')
-            from provkit.blobstores.disk import DiskStore
+            from provkit.storage.blobstores.disk import DiskStore
             store = DiskStore({store.cachedir!r})
             with store.staged('x1crash') as path:
                 with open(path, 'wb') as fh:
@@ -57,7 +57,7 @@ class TestS3Store(BlobStoreConformance):
 
     @pytest.fixture
     def store(self, s3_bucket):
-        from provkit.blobstores.remote import S3Store
+        from provkit.storage.blobstores.remote import S3Store
 
         return S3Store(
             f"{s3_bucket['bucket']}/blobs",
@@ -70,7 +70,7 @@ class TestS3Store(BlobStoreConformance):
 class TestS3StoreWithCache(BlobStoreConformance):
     @pytest.fixture
     def store(self, s3_bucket, tmp_path):
-        from provkit.blobstores.remote import S3Store
+        from provkit.storage.blobstores.remote import S3Store
 
         return S3Store(
             f"{s3_bucket['bucket']}/cached",
@@ -95,7 +95,7 @@ class TestSFTPStore(BlobStoreConformance):
 
     @pytest.fixture
     def store(self, sshd_server, tmp_path):
-        from provkit.blobstores.remote import SFTPStore
+        from provkit.storage.blobstores.remote import SFTPStore
 
         return SFTPStore(str(tmp_path / "remote"), ssh_config=dict(sshd_server.info), delete=True)
 
@@ -105,8 +105,8 @@ class TestSFTPStore(BlobStoreConformance):
         assert os.listdir(folder) == ["x1renamed"], "no temporary names left behind"
 
     def test_bad_ssh_config_is_a_clear_error(self, sshd_server, tmp_path):
-        from provkit.blobstores.remote import SFTPStore
-        from provkit.errors import ConfigError
+        from provkit.core.errors import ConfigError
+        from provkit.storage.blobstores.remote import SFTPStore
 
         with pytest.raises(ConfigError, match="hostname"):
             SFTPStore(str(tmp_path), ssh_config={"port": 22})
@@ -121,7 +121,7 @@ class TestGSStore(BlobStoreConformance):
     def store(self, gcs_server):
         import uuid
 
-        from provkit.blobstores.remote import GSStore
+        from provkit.storage.blobstores.remote import GSStore
 
         return GSStore(
             "bucket-" + uuid.uuid4().hex[:10],
@@ -136,7 +136,7 @@ class TestGSStore(BlobStoreConformance):
 class TestChainedStore(BlobStoreConformance):
     @pytest.fixture
     def store(self, tmp_path):
-        from provkit.blobstores.chained import ChainedStore
+        from provkit.storage.blobstores.chained import ChainedStore
 
         return ChainedStore([DiskStore(tmp_path / "near", delete=True), MemoryStore(delete=True)], delete=True)
 

@@ -137,12 +137,12 @@ def test_a_wrong_password_is_one_line(run, tmp_path, postgres_server, postgres_u
 
 def test_unexpected_errors_are_one_line_unless_debugging(tmp_path):
     code = (
-        "import provkit.cli.artifacts as a\n"
+        "import provkit.interfaces.cli.artifacts as a\n"
         "def boom(*args, **kwargs):\n"
         "    raise ZeroDivisionError('[b]boom')\n"
         "import provkit as p\n"
         "p.find_artifacts = boom\n"
-        "from provkit.cli import main\n"
+        "from provkit.interfaces.cli import main\n"
         "main()\n"
     )
     env = {**os.environ, "PROVKIT_HOME": str(tmp_path / "h"), "PYTHONPATH": SRC}
@@ -189,7 +189,7 @@ def test_every_option_and_argument_has_help():
     import click
     import typer.main
 
-    from provkit.cli import _app, artifacts, db, lineage_cmd, registry_cmd  # noqa: F401
+    from provkit.interfaces.cli import _app, artifacts, db, lineage_cmd, registry_cmd  # noqa: F401
 
     command = typer.main.get_command(_app.app)
     missing = []
@@ -276,7 +276,7 @@ def test_progress_bars_show_names_as_written(monkeypatch):
 
     from rich.console import Console
 
-    from provkit.cli import registry_cmd
+    from provkit.interfaces.cli import registry_cmd
 
     screen = io.StringIO()
     monkeypatch.setattr(registry_cmd, "err", Console(file=screen, force_terminal=True, width=100))

@@ -188,7 +188,7 @@ def test_fork_gets_fresh_connections_sqlite(tmp_path):
 
 
 def test_fork_gets_fresh_connections_postgres(tmp_path, postgres_url):
-    from provkit.blobstores.disk import DiskStore
-    from provkit.repos.sql.postgres import PostgresRepo
+    from provkit.storage.blobstores.disk import DiskStore
+    from provkit.storage.repos.sql.postgres import PostgresRepo
 
     _fork_and_use(PostgresRepo(postgres_url, DiskStore(tmp_path / "b")))

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 import provkit as p
-from provkit.config import _params
-from provkit.repos.sql.schema import HEAD_REVISION
+from provkit.storage.config import _params
+from provkit.storage.repos.sql.schema import HEAD_REVISION
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -78,10 +78,10 @@ def test_postgres_keys_are_typed_before_connecting():
 
 
 def test_every_key_a_config_can_reach_has_a_type_and_a_readme_row():
-    from provkit.blobstores import STORE_TYPES, store_class
-    from provkit.config import _REPO_FLAGS, _STORE_FLAGS, _TOP_LEVEL
-    from provkit.config_keys import BOOL_KEYS, KEY_TYPES
-    from provkit.repos import REPO_TYPES, repo_class
+    from provkit.core.config_keys import BOOL_KEYS, KEY_TYPES
+    from provkit.storage.blobstores import STORE_TYPES, store_class
+    from provkit.storage.config import _REPO_FLAGS, _STORE_FLAGS, _TOP_LEVEL
+    from provkit.storage.repos import REPO_TYPES, repo_class
 
     reachable = set(_TOP_LEVEL) | _STORE_FLAGS | _REPO_FLAGS
     for types, load in ((STORE_TYPES, store_class), (REPO_TYPES, repo_class)):
@@ -156,8 +156,8 @@ def test_provenance_without_parentheses():
 
 def _old_schema(url: str, schema: str) -> None:
     """A database whose provkit tables live in ``schema`` at revision 0001."""
-    from provkit.repos.sql.migrate import upgrade
-    from provkit.repos.sql.postgres import create_schema, engine_for
+    from provkit.storage.repos.sql.migrate import upgrade
+    from provkit.storage.repos.sql.postgres import create_schema, engine_for
 
     engine = engine_for(url, schema)
     with engine.begin() as conn:
@@ -175,8 +175,8 @@ def _public_tables(url: str) -> list[str]:
 
 
 def test_upgrade_db_and_db_revision_act_on_the_repos_schema(postgres_url):
-    from provkit.migrations import db_revision
-    from provkit.repos.sql.postgres import PostgresRepo
+    from provkit.storage.migrations import db_revision
+    from provkit.storage.repos.sql.postgres import PostgresRepo
 
     _old_schema(postgres_url, "team_s")
     with pytest.raises(p.SchemaVersionError, match="revision 0001"):

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import provkit as p
-from provkit.blobstores.disk import DiskStore
+from provkit.storage.blobstores.disk import DiskStore
 from test_integrity import _config
 
 
@@ -154,7 +154,7 @@ def test_staging_files_of_killed_writers_are_removed_by_age(tmp_path):
     child = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {os.path.join(os.path.dirname(p.__file__), "..")!r})
-        from provkit.blobstores.disk import DiskStore
+        from provkit.storage.blobstores.disk import DiskStore
         store = DiskStore({str(blobs)!r})
         with store.staged("x1big") as path:
             with open(path, "wb") as fh:
@@ -183,7 +183,7 @@ def test_staging_files_of_killed_writers_are_removed_by_age(tmp_path):
 
 
 def test_remote_stores_stage_in_the_provkit_home_and_clean_up(tmp_path, request):
-    from provkit.blobstores.base import staging_dir
+    from provkit.storage.blobstores.base import staging_dir
 
     p.load_config(_config("sqlite+s3", tmp_path, request))
     folder = staging_dir()

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import provkit as p
 from golden_cases import keys as golden_keys
 from interpreters import GOLDEN_REPORT
-from provkit.hashing import ALGORITHM_ID, hash_with_proxies
+from provkit.core.hashing import ALGORITHM_ID, hash_with_proxies
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -225,7 +225,7 @@ _flat_values = (
 
 def _python_flat_key(d: dict) -> str:
     """The pure-Python path for a flat dict, bypassing the C accelerator."""
-    from provkit.hashing import _DICT, _hexkey
+    from provkit.core.hashing import _DICT, _hexkey
 
     return _hexkey((_DICT, sorted(d.items())))
 
@@ -233,7 +233,7 @@ def _python_flat_key(d: dict) -> str:
 def test_c_accelerator_is_built():
     from provkit import hashing
 
-    assert hashing._flat_dict_stream is not None, "provkit._speedups did not build (is a C compiler installed?)"
+    assert hashing._flat_dict_stream is not None, "provkit.core._speedups did not build (is a C compiler installed?)"
 
 
 @given(st.dictionaries(st.text(), _flat_values, max_size=30))

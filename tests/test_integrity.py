@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 import provkit as p
-from provkit.repos.sql import schema
+from provkit.storage.repos.sql import schema
 
 DAMAGES = ["truncate", "empty", "garbage", "bitflip"]
 
@@ -38,8 +38,8 @@ def damage(data: bytes, how: str) -> bytes:
 
 
 def _blob_get(store, key: str) -> bytes:
-    from provkit.blobstores.disk import DiskStore
-    from provkit.blobstores.memory import MemoryStore
+    from provkit.storage.blobstores.disk import DiskStore
+    from provkit.storage.blobstores.memory import MemoryStore
 
     if isinstance(store, DiskStore):
         with open(store.path(key), "rb") as fh:
@@ -51,8 +51,8 @@ def _blob_get(store, key: str) -> bytes:
 
 def _blob_put(store, key: str, data: bytes) -> None:
     """Overwrite the stored object in place (the file, the remote object, the dict)."""
-    from provkit.blobstores.disk import DiskStore
-    from provkit.blobstores.memory import MemoryStore
+    from provkit.storage.blobstores.disk import DiskStore
+    from provkit.storage.blobstores.memory import MemoryStore
 
     if isinstance(store, DiskStore):
         with open(store.path(key), "r+b") as fh:
@@ -67,7 +67,7 @@ def _blob_put(store, key: str, data: bytes) -> None:
 
 
 def _row_get(repo, artifact_id: str, column: str) -> bytes:
-    from provkit.repos.memory import MemoryRepo
+    from provkit.storage.repos.memory import MemoryRepo
 
     if isinstance(repo, MemoryRepo):
         return repo._records[artifact_id][1]["_" + column]
@@ -78,7 +78,7 @@ def _row_get(repo, artifact_id: str, column: str) -> bytes:
 
 
 def _row_put(repo, artifact_id: str, column: str, data: bytes) -> None:
-    from provkit.repos.memory import MemoryRepo
+    from provkit.storage.repos.memory import MemoryRepo
 
     if isinstance(repo, MemoryRepo):
         repo._records[artifact_id][1]["_" + column] = data

@@ -8,9 +8,9 @@ import pytest
 
 import provkit as p
 from provkit import lineage
-from provkit.blobstores.memory import MemoryStore
-from provkit.repos.memory import MemoryRepo
-from provkit.repos.sql import SqlRepo
+from provkit.storage.blobstores.memory import MemoryStore
+from provkit.storage.repos.memory import MemoryRepo
+from provkit.storage.repos.sql import SqlRepo
 
 
 def _graph(repo) -> dict[str, str]:
@@ -41,7 +41,7 @@ def _graph(repo) -> dict[str, str]:
 
 @pytest.fixture
 def graphs(tmp_path, postgres_url):
-    from provkit.repos.sql.postgres import PostgresRepo
+    from provkit.storage.repos.sql.postgres import PostgresRepo
 
     repos = {
         "memory": MemoryRepo(MemoryStore()),

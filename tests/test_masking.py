@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from provkit.masking import mask, mask_text
+from provkit.core.masking import mask, mask_text
 
 
 def test_provkit_config_masks_passwords_secrets_tokens_and_keys(request, tmp_path, postgres_url, monkeypatch):

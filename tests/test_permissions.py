@@ -29,7 +29,7 @@ _CHILD = textwrap.dedent(
     import json, os, sys, tempfile
     import numpy as np
     import provkit as p
-    from provkit.lineage import walk  # noqa: F401 - imported before privileges drop
+    from provkit.services.lineage import walk  # noqa: F401 - imported before privileges drop
 
     args = json.loads(sys.argv[1])
     shared = args["shared"]
@@ -138,7 +138,7 @@ def test_umask_077_keeps_blobs_private_and_mode_keys_override(shared, tmp_path):
     _run(shared, uid=WRITER, gid=GROUP, groups=[GROUP], umask=0o077)
     files = [m for k, m in _modes(os.path.join(shared, "blobs")).items() if "/" in k and not k.startswith(".")]
     assert files and all(m == 0o400 for m in files)
-    from provkit.blobstores.disk import DiskStore
+    from provkit.storage.blobstores.disk import DiskStore
 
     store = DiskStore(tmp_path / "explicit", mode=0o440, dir_mode=0o2770)
     store.put_bytes("x1modes", b"data")

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import provkit as p
-from provkit.blobstores.memory import MemoryStore
-from provkit.repos.memory import MemoryRepo
-from provkit.repos.sql import SqlRepo
+from provkit.storage.blobstores.memory import MemoryStore
+from provkit.storage.repos.memory import MemoryRepo
+from provkit.storage.repos.sql import SqlRepo
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -70,7 +70,7 @@ def _fix_times(repo, ids):
     """Give every artifact a distinct computed_at (newest last), in every backend."""
     import sqlalchemy as sa
 
-    from provkit.repos.sql import schema
+    from provkit.storage.repos.sql import schema
 
     for n, artifact_id in enumerate(ids):
         when = T0 + timedelta(days=n)
@@ -86,7 +86,7 @@ def _fix_times(repo, ids):
 
 @pytest.fixture
 def repos(tmp_path, postgres_url):
-    from provkit.repos.sql.postgres import PostgresRepo
+    from provkit.storage.repos.sql.postgres import PostgresRepo
 
     made = {
         "memory": MemoryRepo(MemoryStore()),
@@ -333,9 +333,9 @@ def test_find_returns_a_dataframe(any_repo):
 def _plan(repo, query) -> str:
     import sqlalchemy as sa
 
-    from provkit.query_sql import compile_query
-    from provkit.repos.sql import schema
-    from provkit.search import sql_artifact_fields
+    from provkit.services.query_sql import compile_query
+    from provkit.services.search import sql_artifact_fields
+    from provkit.storage.repos.sql import schema
 
     dialect = repo.engine.dialect
     stmt = sa.select(schema.artifacts.c.id).where(compile_query(query, sql_artifact_fields(), dialect.name))
@@ -359,8 +359,8 @@ def test_label_and_lineage_queries_use_indexes(repos, backend):
 def test_a_long_id_list_is_one_bound_array_served_by_the_primary_key(repos, backend):
     import sqlalchemy as sa
 
-    from provkit.query_sql import compile_query
-    from provkit.search import sql_artifact_fields
+    from provkit.services.query_sql import compile_query
+    from provkit.services.search import sql_artifact_fields
 
     made, ids = repos
     repo = made[backend]

@@ -13,10 +13,10 @@ from datetime import date, datetime, timezone
 import pytest
 
 import provkit as p
-from provkit.blobstores.memory import MemoryStore
-from provkit.query import MAX_DEPTH
-from provkit.repos.memory import MemoryRepo
-from provkit.repos.sql import SqlRepo
+from provkit.services.query import MAX_DEPTH
+from provkit.storage.blobstores.memory import MemoryStore
+from provkit.storage.repos.memory import MemoryRepo
+from provkit.storage.repos.sql import SqlRepo
 from test_query import TEXTS, _extra_fields, repos  # noqa: F401  (the three-backend fixture)
 
 N = 12
@@ -166,7 +166,7 @@ def test_boolean_columns_work_everywhere(repos):  # noqa: F811
 
 @pytest.fixture
 def registries(tmp_path, postgres_url):
-    from provkit.repos.sql.postgres import PostgresRepo
+    from provkit.storage.repos.sql.postgres import PostgresRepo
 
     made = {
         "memory": MemoryRepo(MemoryStore(), delete=True),

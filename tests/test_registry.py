@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from provkit.blobstores.disk import DiskStore
-from provkit.repos.memory import MemoryRepo
-from provkit.repos.sql import SqlRepo
+from provkit.storage.blobstores.disk import DiskStore
+from provkit.storage.repos.memory import MemoryRepo
+from provkit.storage.repos.sql import SqlRepo
 from registry_suite import RegistryConformance
 
 
@@ -27,7 +27,7 @@ class TestSqliteRegistry(RegistryConformance):
 class TestPostgresRegistry(RegistryConformance):
     @pytest.fixture
     def repo(self, tmp_path, postgres_url):
-        from provkit.repos.sql.postgres import PostgresRepo
+        from provkit.storage.repos.sql.postgres import PostgresRepo
 
         return PostgresRepo(postgres_url, DiskStore(tmp_path / "blobs", delete=True), delete=True)
 
@@ -37,8 +37,8 @@ class TestPostgresS3Registry(RegistryConformance):
 
     @pytest.fixture
     def repo(self, postgres_url, s3_bucket):
-        from provkit.blobstores.remote import S3Store
-        from provkit.repos.sql.postgres import PostgresRepo
+        from provkit.storage.blobstores.remote import S3Store
+        from provkit.storage.repos.sql.postgres import PostgresRepo
 
         store = S3Store(f"{s3_bucket['bucket']}/team", s3_config=s3_bucket["s3_config"],
                         endpoint_url=s3_bucket["endpoint_url"], delete=True)  # fmt: skip
@@ -48,7 +48,7 @@ class TestPostgresS3Registry(RegistryConformance):
 class TestSftpRegistry(RegistryConformance):
     @pytest.fixture
     def repo(self, tmp_path, sshd_server):
-        from provkit.blobstores.remote import SFTPStore
+        from provkit.storage.blobstores.remote import SFTPStore
 
         store = SFTPStore(str(tmp_path / "remote"), ssh_config=dict(sshd_server.info), delete=True)
         return SqlRepo(f"sqlite:///{tmp_path / 'db.sqlite'}", store, delete=True)
@@ -57,7 +57,7 @@ class TestSftpRegistry(RegistryConformance):
 class TestGcsRegistry(RegistryConformance):
     @pytest.fixture
     def repo(self, tmp_path, gcs_server):
-        from provkit.blobstores.remote import GSStore
+        from provkit.storage.blobstores.remote import GSStore
 
         store = GSStore("bucket-" + uuid.uuid4().hex[:10], "blobs", project="provkit-test",
                         gcs_config={"endpoint_url": gcs_server.info["endpoint_url"], "token": "anon"},

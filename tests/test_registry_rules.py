@@ -14,9 +14,9 @@ import time
 import pytest
 
 import provkit as p
-from provkit.blobstores.disk import DiskStore
-from provkit.repos.memory import MemoryRepo
-from provkit.repos.sql import SqlRepo
+from provkit.storage.blobstores.disk import DiskStore
+from provkit.storage.repos.memory import MemoryRepo
+from provkit.storage.repos.sql import SqlRepo
 from registry_suite import make_file, make_tree, stored_files
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
@@ -25,7 +25,7 @@ SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 def _open(url: str, blobs: str):
     if url.startswith("sqlite"):
         return SqlRepo(url, DiskStore(blobs, delete=True), delete=True)
-    from provkit.repos.sql.postgres import PostgresRepo
+    from provkit.storage.repos.sql.postgres import PostgresRepo
 
     return PostgresRepo(url, DiskStore(blobs, delete=True), delete=True)
 
@@ -91,8 +91,8 @@ _KILLED = """
 import sys, time
 sys.path.insert(0, {src!r})
 import provkit as p
-from provkit.blobstores.disk import DiskStore
-from provkit.repos.sql import SqlRepo
+from provkit.storage.blobstores.disk import DiskStore
+from provkit.storage.repos.sql import SqlRepo
 reg = p.Registry(SqlRepo({url!r}, DiskStore({blobs!r})), owner="alice")
 def slow(nbytes, total):
     print("copying", flush=True)

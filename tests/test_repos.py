@@ -7,11 +7,11 @@ import sqlalchemy as sa
 
 import provkit as p
 from conformance import RepositoryConformance
-from provkit.blobstores.disk import DiskStore
-from provkit.blobstores.memory import MemoryStore
-from provkit.repos.memory import MemoryRepo
-from provkit.repos.sql import SqlRepo
-from provkit.repos.sql.schema import HEAD_REVISION
+from provkit.storage.blobstores.disk import DiskStore
+from provkit.storage.blobstores.memory import MemoryStore
+from provkit.storage.repos.memory import MemoryRepo
+from provkit.storage.repos.sql import SqlRepo
+from provkit.storage.repos.sql.schema import HEAD_REVISION
 
 
 class TestMemoryRepo(RepositoryConformance):
@@ -55,13 +55,13 @@ class TestSqliteRepo(RepositoryConformance):
         _older_schema_is_refused_until_upgraded(f"sqlite:///{tmp_path / 'old.db'}", tmp_path)
 
     def test_head_revision_constant_matches_migrations(self):
-        from provkit.repos.sql.migrate import head_revision
-        from provkit.repos.sql.schema import HEAD_REVISION
+        from provkit.storage.repos.sql.migrate import head_revision
+        from provkit.storage.repos.sql.schema import HEAD_REVISION
 
         assert head_revision() == HEAD_REVISION
 
     def test_upgrade_db_on_empty_database(self, tmp_path):
-        from provkit.migrations import db_revision
+        from provkit.storage.migrations import db_revision
 
         url = f"sqlite:///{tmp_path / 'u.db'}"
         assert db_revision(url) is None
@@ -75,7 +75,7 @@ class TestPostgresRepo(RepositoryConformance):
 
     @pytest.fixture
     def repo(self, tmp_path, postgres_url):
-        from provkit.repos.sql.postgres import PostgresRepo
+        from provkit.storage.repos.sql.postgres import PostgresRepo
 
         return PostgresRepo(postgres_url, DiskStore(tmp_path / "b", delete=True), delete=True)
 
@@ -102,7 +102,7 @@ class TestPostgresRepo(RepositoryConformance):
         assert kinds == "jsonb"
 
     def test_create_db_and_schema_options(self, postgres_server, tmp_path):
-        from provkit.repos.sql.postgres import PostgresRepo
+        from provkit.storage.repos.sql.postgres import PostgresRepo
 
         base = postgres_server.info["url"].rsplit("/", 1)[0]
         repo = PostgresRepo(
@@ -140,7 +140,7 @@ class TestPostgresRepo(RepositoryConformance):
 
 def _older_schema_is_refused_until_upgraded(url, tmp_path):
     """A database left at revision 0001 (with data) is refused, then upgraded in place."""
-    from provkit.repos.sql.migrate import upgrade
+    from provkit.storage.repos.sql.migrate import upgrade
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -163,7 +163,7 @@ def _older_schema_is_refused_until_upgraded(url, tmp_path):
 
 
 def _pg(url):
-    from provkit.repos.sql.postgres import PostgresRepo
+    from provkit.storage.repos.sql.postgres import PostgresRepo
 
     return PostgresRepo(url, None)
 

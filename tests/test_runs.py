@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import provkit as p
-from provkit.runs import current_run_info, git_info
+from provkit.core.runs import current_run_info, git_info
 
 
 def test_run_info_contents():

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 import provkit as p
-from provkit.repos.sql import schema
+from provkit.storage.repos.sql import schema
 from test_integrity import _blob_put, _config, _row_put
 
 KEY_ENV = "PROVKIT_TEST_SIGN_KEY"
@@ -45,7 +45,7 @@ def key(monkeypatch):
 
 
 def _set_columns(repo, artifact_id: str, **values) -> None:
-    from provkit.repos.memory import MemoryRepo
+    from provkit.storage.repos.memory import MemoryRepo
 
     if isinstance(repo, MemoryRepo):
         seal = repo._records[artifact_id][1]["_seal"]
@@ -88,7 +88,7 @@ def test_planted_pickles_are_refused_and_never_run(kind, key, tmp_path, request)
     assert a._seal.value_mac.startswith("hmac-sha256:") and a._value_bytes is None
 
     # the value blob: planted, and the digest column forged to match it (a database writer could)
-    from provkit.integrity import digest
+    from provkit.core.integrity import digest
 
     _blob_put(repo.store, b.artifact.value_id, planted)
     _set_columns(repo, b.artifact.id, value_digest=digest(planted))
@@ -182,7 +182,7 @@ def test_the_planted_payload_does_run_without_signing(sqlite_config, tmp_path):
 
     b = big(20_000)
     planted = pickle.dumps(_Planted(str(marker)), protocol=5)
-    from provkit.integrity import digest
+    from provkit.core.integrity import digest
 
     _blob_put(repo.store, b.artifact.value_id, planted)
     _set_columns(repo, b.artifact.id, value_digest=digest(planted))

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 import provkit as p
-import provkit.vis as vis
+import provkit.interfaces.vis as vis
 
 
 @pytest.fixture

@@ -5,12 +5,9 @@ A drop-in successor of the ``provenance`` library: ``import provkit as p`` and u
 repository under ``$PROVKIT_HOME`` (default ``~/.local/share/provkit``).
 """
 
-from .archiving import archive_file
-from .artifacts import Artifact, ArtifactProxy, load_artifact, load_proxy
-from .batching import batch
-from .config import Config, from_config
-from .decorator import ensure_proxies, provenance
-from .errors import (
+from provkit import _aliases  # noqa: F401 - first: old module paths keep working (provkit.repos ...)
+from provkit.core.artifacts import Artifact, ArtifactProxy, load_artifact, load_proxy
+from provkit.core.errors import (
     ArtifactGoneError,
     ArtifactNotFoundError,
     BlobCorruptError,
@@ -39,18 +36,21 @@ from .errors import (
     UntrustedValueError,
     VersionExistsError,
 )
-from .files import ArchivedFile
-from .filesets import Files, FileSet, Labels, run_files
-from .hashing import hash, is_proxy  # noqa: A004 - the documented name
-from .lazy import lazy_dict, lazy_proxy_dict
-from .migrations import upgrade_db
-from .query import QueryError
-from .registry import Dataset, Execution, Registry, register_handler
-from .repos.promote import promote
-from .runs import as_user, get_run_info_fn, set_run_info_fn
-from .search import find, find_artifacts
-from .serializers import register_serializer
-from .sets import (
+from provkit.core.files import ArchivedFile
+from provkit.core.hashing import hash, is_proxy  # noqa: A004 - the documented name
+from provkit.core.lazy import lazy_dict, lazy_proxy_dict
+from provkit.core.runs import as_user, get_run_info_fn, set_run_info_fn
+from provkit.core.serializers import register_serializer
+from provkit.core.source_check import SourceChangedWarning
+from provkit.interfaces import display as _display
+from provkit.services.archiving import archive_file
+from provkit.services.decorator import ensure_proxies, provenance
+from provkit.services.filesets import Files, FileSet, Labels, run_files
+from provkit.services.promote import promote
+from provkit.services.query import QueryError
+from provkit.services.registry import Dataset, Execution, Registry, register_handler
+from provkit.services.search import find, find_artifacts
+from provkit.services.sets import (
     ArtifactSet,
     capture_set,
     create_set,
@@ -59,7 +59,10 @@ from .sets import (
     load_set_by_name,
     provenance_set,
 )
-from .settings import (
+from provkit.storage.batching import batch
+from provkit.storage.config import Config, from_config
+from provkit.storage.migrations import upgrade_db
+from provkit.storage.settings import (
     current_config,
     get_check_mutations,
     get_default_repo,
@@ -74,7 +77,10 @@ from .settings import (
     set_use_cache,
     using_repo,
 )
-from .source_check import SourceChangedWarning
+
+_display.install()
+
+_display.install()  # Jupyter reprs of artifacts, sets and registry records
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """``python -m provkit``: the same command line as the ``provkit`` script."""
 
-from provkit.cli import main
+from provkit.interfaces.cli import main
 
 main()

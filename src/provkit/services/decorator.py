@@ -1,0 +1,452 @@
+"""``@provenance()``: cache a function's results and record where they came from.
+
+A call goes: bind arguments -> (merge defaults, process, remove) -> hash each input
+-> artifact id = hash(name, version, input hashes) -> repository lookup. A hit loads
+the value; a miss calls the function, checks it did not mutate its arguments, hashes
+the value (value id), stores blob then record, and returns an ``ArtifactProxy``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from provkit.core import hashing
+from provkit.core.artifacts import Artifact, ArtifactProxy
+from provkit.core.capture import capturing, note_artifact
+from provkit.core.errors import (
+    BlobCorruptError,
+    BlobMissingError,
+    ConfigError,
+    HashingError,
+    ImpureFunctionError,
+    MutatedArtifactValueError,
+    NotProxyError,
+    SerializationError,
+)
+from provkit.core.files import FILE_SERIALIZER
+from provkit.core.lazy import LazyDict
+from provkit.core.runs import current_run_info, current_user
+from provkit.core.serializers import get_serializer, serializer_for
+from provkit.core.source_check import check_source, source_hash
+from provkit.services.archiving import archive, archive_file
+from provkit.services.inputs import Binder, storable, summarize_inputs
+from provkit.storage import settings
+from provkit.storage.repos.base import Repository
+from provkit.storage.repos.values import seal_of
+
+__all__ = ["provenance", "ensure_proxies", "archive_file", "TrackedFunction"]
+
+_perf = time.perf_counter
+_OWN: Any = object()  # "the function's own serializer option"
+
+
+def _names(value: Iterable[str] | None, what: str, binder: Binder, fn: Callable) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        value = [value]
+    names = frozenset(value)
+    has_var_kw = any(p.kind is p.VAR_KEYWORD for p in binder.signature.parameters.values())
+    unknown = sorted(n for n in names if n not in binder.names)
+    if unknown and not has_var_kw:
+        raise ConfigError(f"{what} names unknown parameter(s) {unknown} of {fn.__qualname__}{binder.signature}")
+    return names
+
+
+class TrackedFunction:
+    """The state behind one decorated function (what the wrapper calls)."""
+
+    def __init__(self, fn: Callable, **options: Any) -> None:
+        self.fn = fn
+        self.binder = binder = Binder(fn)
+        version = options["version"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ConfigError(f"version of {fn.__qualname__} must be an int, got {version!r}")
+        self.version = version
+        self.fn_module = fn.__module__
+        self.fn_name = fn.__name__
+        self.name = options["name"] or f"{fn.__module__}.{fn.__qualname__}"
+        self.repo = options["repo"]
+        self.ignore = _names(options["ignore"], "ignore", binder, fn)
+        self.remove = _names(options["remove"], "remove", binder, fn)
+        merge = options["merge_defaults"]
+        if merge is True:
+            merge = [n for n, d in binder.defaults.items() if isinstance(d, dict)]
+        self.merge_defaults = _names(merge or None, "merge_defaults", binder, fn)
+        for n in self.merge_defaults:
+            if not isinstance(binder.defaults.get(n), dict):
+                raise ConfigError(f"merge_defaults: parameter {n!r} of {fn.__qualname__} has no dict default")
+        self.input_hash_fn = options["input_hash_fn"]
+        self.input_process_fn = options["input_process_fn"]
+        self.archive_file = bool(options["archive_file"])
+        self.delete_original_file = bool(options["delete_original_file"])
+        self.preserve_file_ext = bool(options["preserve_file_ext"])
+        self.returns_composite = bool(options["returns_composite"])
+        custom_fields = dict(options["custom_fields"] or {})
+        if options["tags"] is not None:
+            tags = options["tags"]
+            custom_fields["tags"] = [tags] if isinstance(tags, str) else sorted(tags)
+        self.custom_fields = custom_fields
+        self.serializer = options["serializer"]
+        if self.archive_file and self.serializer not in (None, FILE_SERIALIZER):
+            raise ConfigError(f"{fn.__qualname__}: archive_file=True stores files; drop serializer={self.serializer!r}")
+        self.load_kwargs = options["load_kwargs"]
+        self.dump_kwargs = options["dump_kwargs"]
+        _check_serializers(self.name, self.serializer, self.returns_composite)
+        self.use_cache = options["use_cache"]
+        self.read_only = options["read_only"]
+        self._source_hash: str | None = None
+        self._plain_name = type(self.name) is str
+        self._plain = not (
+            self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn
+        )
+
+    # ---- the call path ---------------------------------------------------------------
+    def resolve_repo(self) -> Repository:
+        if self.repo is None:
+            return settings.get_default_repo()
+        if isinstance(self.repo, str):
+            return settings.get_repo_by_name(self.repo)
+        return self.repo
+
+    def _hash_inputs(self, kargs: dict, varargs: tuple) -> tuple[dict, tuple, list]:
+        """Per-argument hashes of the inputs and the proxies found in them."""
+        proxies: list = []
+        karg_hashes: dict[str, str] = {}
+        for name, value in kargs.items():
+            try:
+                key, found = hashing.hash_with_proxies(value)
+            except HashingError as exc:
+                raise HashingError(f"argument {name!r} of {self.name}: {exc}", argument=name) from exc
+            if found:
+                proxies.extend(found)
+            if name not in self.ignore:
+                karg_hashes[name] = key
+        vararg_hashes = []
+        for i, value in enumerate(varargs):
+            try:
+                key, found = hashing.hash_with_proxies(value)
+            except HashingError as exc:
+                raise HashingError(f"positional argument {i} of {self.name}: {exc}", argument=f"*{i}") from exc
+            proxies.extend(found)
+            vararg_hashes.append(key)
+        return karg_hashes, tuple(vararg_hashes), proxies
+
+    def _check_proxies(self, proxies: list, kargs: dict) -> None:
+        for proxy in proxies:
+            if not hashing.is_proxy(proxy):
+                continue  # a registry record: nothing to mutate
+            artifact = proxy.artifact
+            if hashing.hash(proxy.__wrapped__) != artifact.value_id:
+                names = ",".join(n for n, v in kargs.items() if v is proxy) or "nested"
+                raise MutatedArtifactValueError(
+                    f"Artifact {artifact.id}, of type {type(proxy.__wrapped__)} was mutated before being "
+                    f"passed to {self.name} as arguments ({names})",
+                    artifact_id=artifact.id,
+                )
+
+    def __call__(self, args: tuple, kwargs: dict) -> Any:
+        t0 = _perf()
+        kargs, varargs = self.binder.bind(args, kwargs)
+        if self.merge_defaults:
+            for n in self.merge_defaults:
+                if isinstance(kargs.get(n), dict):
+                    kargs[n] = {**self.binder.defaults[n], **kargs[n]}
+        if self._plain:
+            recorded_kargs, recorded_varargs = kargs, varargs
+        else:
+            inputs = {"kargs": kargs, "varargs": varargs}
+            if self.input_process_fn is not None:
+                inputs = self.input_process_fn({"kargs": dict(kargs), "varargs": tuple(varargs)})
+            recorded_kargs = {k: v for k, v in inputs["kargs"].items() if k not in self.remove}
+            recorded_varargs = tuple(inputs["varargs"])
+        karg_hashes, vararg_hashes, proxies = self._hash_inputs(recorded_kargs, recorded_varargs)
+        if proxies and settings.get_check_mutations():
+            self._check_proxies(proxies, recorded_kargs)
+        if self.input_hash_fn is None:  # name, version and hashes: plain str/int, keyed directly
+            key = ("provkit.artifact", self.name, self.version, tuple(sorted(karg_hashes.items())), vararg_hashes)
+            artifact_id = hashing.plain_key(key) if self._plain_name else hashing.hash(key)
+        else:
+            hashes = self.input_hash_fn({"kargs": karg_hashes, "varargs": vararg_hashes})
+            items = tuple(sorted(hashes["kargs"].items()))
+            artifact_id = hashing.hash(("provkit.artifact", self.name, self.version, items, tuple(hashes["varargs"])))
+        hash_duration = _perf() - t0
+
+        repo = self.resolve_repo()
+        use_cache = settings.get_use_cache() if self.use_cache is None else self.use_cache
+        repair = False
+        if use_cache:
+            artifact = repo.lookup(artifact_id)
+            if artifact is not None:
+                try:
+                    return self._hit(repo, artifact)
+                except (BlobMissingError, BlobCorruptError):
+                    repair = True  # no good copy of the value is left: recompute, store again
+        return self._miss(
+            repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
+            proxies, hash_duration, repair=repair, uncached=not use_cache,
+        )  # fmt: skip
+
+    @property
+    def source_hash(self) -> str:
+        """The function's source hash (computed once), recorded with its artifacts."""
+        if self._source_hash is None:
+            self._source_hash = source_hash(self.fn)
+        return self._source_hash
+
+    def _hit(self, repo: Repository, artifact: Artifact) -> Any:
+        seal = artifact._seal
+        if seal is not None and seal.source_hash is not None and seal.source_hash != self.source_hash:
+            check_source(self.name, self.version, seal.source_hash, self.source_hash)
+        return ArtifactProxy(repo.proxy_value(artifact), artifact)
+
+    def _miss(self, repo: Repository, artifact_id: str, kargs: dict, varargs: tuple, recorded_kargs: dict,
+              recorded_varargs: tuple, karg_hashes: dict, vararg_hashes: tuple, proxies: list,
+              hash_duration: float, *, repair: bool, uncached: bool) -> Any:  # fmt: skip
+        before = self._raw_hashes(
+            kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes, fresh=True
+        )
+        computed_at = datetime.now(timezone.utc)
+        t0 = _perf()
+        value = self.binder.call(self.fn, kargs, varargs)
+        compute_duration = _perf() - t0
+        after = self._raw_hashes(kargs, varargs, kargs, varargs, {}, (), fresh=True)
+        modified = tuple(k for k in before if before[k] != after.get(k))
+        if modified:
+            raise ImpureFunctionError(
+                f"The {self.fn_module}.{self.fn_name} function modified arguments: ({','.join(modified)})",
+                arguments=modified,
+            )
+        read_only = settings.get_read_only() if self.read_only is None else self.read_only
+        run_info = current_run_info()
+        artifact = Artifact(
+            artifact_id, "", self.name, version=self.version, fn_module=self.fn_module, fn_name=self.fn_name,
+            inputs_json=summarize_inputs(recorded_kargs, recorded_varargs, karg_hashes),
+            input_artifact_ids=list(dict.fromkeys(p.artifact.id if hashing.is_proxy(p) else p.id for p in proxies)),
+            run_id=run_info["id"], custom_fields=self.custom_fields, load_kwargs=self.load_kwargs,
+            dump_kwargs=self.dump_kwargs, compute_duration=compute_duration, hash_duration=hash_duration,
+            computed_at=computed_at, repo=repo, run_info=run_info, persisted=not read_only, user=current_user(),
+        )  # fmt: skip
+        artifact._inputs = {"kargs": recorded_kargs, "varargs": recorded_varargs}
+        seal_of(artifact).source_hash = self.source_hash
+        stored_inputs = (
+            {"kargs": storable(recorded_kargs), "varargs": storable(recorded_varargs)} if proxies else artifact._inputs
+        )
+        if self.archive_file:
+            return self._store_file(repo, artifact, value, stored_inputs, run_info, read_only, uncached, repair)
+        if self.returns_composite:
+            return self._store_composite(repo, artifact, value, stored_inputs, run_info, read_only, uncached)
+        return self._store(repo, artifact, value, stored_inputs, run_info, read_only, repair=repair, uncached=uncached)
+
+    def _raw_hashes(self, kargs: dict, varargs: tuple, recorded_kargs: dict, recorded_varargs: tuple,
+                    karg_hashes: dict, vararg_hashes: tuple, *, fresh: bool = False) -> dict[str, str]:  # fmt: skip
+        """Hashes of the arguments as passed, reusing those already computed.
+
+        ``fresh`` re-hashes what proxies wrap too (after the call, to catch a function
+        that mutated an artifact it was given)."""
+
+        def content(value: Any) -> str:
+            return hashing.hash(value.__wrapped__ if fresh and hashing.is_proxy(value) else value)
+
+        out: dict[str, str] = {}
+        for name, value in kargs.items():
+            known = karg_hashes.get(name)
+            if known is not None and recorded_kargs.get(name) is value and not (fresh and hashing.is_proxy(value)):
+                out[name] = known
+            else:
+                try:
+                    out[name] = content(value)
+                except HashingError:
+                    continue  # removed/ignored inputs need not be hashable
+        for i, value in enumerate(varargs):
+            same = i < len(vararg_hashes) and i < len(recorded_varargs) and recorded_varargs[i] is value
+            out[f"*{i}"] = vararg_hashes[i] if same and not hashing.is_proxy(value) else content(value)
+        return out
+
+    def _store(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any, run_info: dict,
+               read_only: bool, *, replace: bool = False, repair: bool = False, uncached: bool = False,
+               serializer: Any = _OWN) -> ArtifactProxy:  # fmt: skip
+        """Hash the value, choose its serializer and store it (``uncached``: under an id
+        of its own, derived from the normal id and the value id, as with use_cache=False)."""
+        if hashing.is_proxy(value):  # returning an input unchanged: same value, new artifact
+            artifact.value_id = value.artifact.value_id
+            value = value.__wrapped__
+        else:
+            t0 = _perf()
+            artifact.value_id = hashing.hash(value)
+            artifact.value_id_duration = _perf() - t0
+        if uncached:
+            artifact.id = uncached_id(artifact.id, artifact.value_id)
+        serializer = self.serializer if serializer is _OWN else serializer
+        auto = serializer is None
+        artifact.serializer = serializer_for(value) if auto else serializer
+        get_serializer(artifact.serializer)  # unknown names fail before anything is written
+        if read_only:
+            return ArtifactProxy(value, artifact)
+        replace = replace or repair
+        if uncached and not replace:
+            existing = repo.lookup(artifact.id)
+            if existing is not None:  # this very result was stored before
+                return ArtifactProxy(value, existing)
+        try:
+            repo.save(artifact, value, inputs=stored_inputs, run_info=run_info, replace=replace, repair=repair)
+        except SerializationError:
+            if not auto or artifact.serializer == "joblib":
+                raise
+            artifact.serializer = "joblib"  # e.g. a DataFrame parquet cannot hold: pickle it
+            repo.save(artifact, value, inputs=stored_inputs, run_info=run_info, replace=replace, repair=repair)
+        return ArtifactProxy(value, artifact)
+
+    def _store_file(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any, run_info: dict,
+                    read_only: bool, uncached: bool, repair: bool = False) -> ArtifactProxy:  # fmt: skip
+        if not isinstance(value, (str, os.PathLike)) or not os.path.isfile(value):
+            raise SerializationError(
+                f"{self.name} has archive_file=True but returned {value!r}, not the path of an existing file",
+                serializer=FILE_SERIALIZER,
+            )
+        return archive(repo, artifact, os.fspath(value), stored_inputs, run_info, read_only,
+                       self.preserve_file_ext, self.delete_original_file, uncached=uncached, repair=repair)  # fmt: skip
+
+    def _store_composite(self, repo: Repository, artifact: Artifact, value: Any, stored_inputs: Any,
+                         run_info: dict, read_only: bool, uncached: bool) -> ArtifactProxy:  # fmt: skip
+        """Each value of the returned dict becomes an artifact named ``<name>_<key>``."""
+        if not isinstance(value, dict):
+            raise SerializationError(
+                f"{self.name} has returns_composite=True but returned {type(value).__name__}, not a dict"
+            )
+        parts: dict[str, str] = {}
+        proxies: dict[str, ArtifactProxy] = {}
+        for key, part in value.items():
+            part_artifact = Artifact(
+                hashing.hash(("provkit.composite_part", artifact.id, key)), "", f"{self.name}_{key}",
+                version=self.version, fn_module=self.fn_module, fn_name=self.fn_name,
+                inputs_json=artifact.inputs_json, input_artifact_ids=artifact.input_artifact_ids,
+                run_id=artifact.run_id, custom_fields=self.custom_fields,
+                load_kwargs=_per_key(self.load_kwargs, key), dump_kwargs=_per_key(self.dump_kwargs, key),
+                compute_duration=artifact.compute_duration, hash_duration=artifact.hash_duration,
+                computed_at=artifact.computed_at, repo=repo, run_info=run_info, persisted=not read_only,
+                user=artifact.user,
+            )  # fmt: skip
+            part_artifact._inputs = artifact._inputs
+            proxies[key] = self._store(
+                repo, part_artifact, part, stored_inputs, run_info, read_only, replace=True, uncached=uncached,
+                serializer=_per_key(self.serializer, key),
+            )  # fmt: skip
+            parts[key] = proxies[key].artifact.id
+        artifact.composite = True
+        artifact.value_id = hashing.hash(proxies)  # hashes like the dict of the values
+        if uncached:
+            artifact.id = uncached_id(artifact.id, artifact.value_id)
+        artifact.serializer = "joblib"
+        artifact.load_kwargs = artifact.dump_kwargs = None
+        if not read_only:
+            repo.save(artifact, parts, inputs=stored_inputs, run_info=run_info, replace=True)
+        return ArtifactProxy(LazyDict({k: (lambda p=p: p) for k, p in proxies.items()}), artifact)
+
+
+def uncached_id(artifact_id: str, value_id: str) -> str:
+    """Where a ``use_cache=False`` result is stored: never over the cached artifact."""
+    return hashing.hash(("provkit.uncached", artifact_id, value_id))
+
+
+def _per_key(option: Any, key: str) -> Any:
+    """A composite member's serializer or kwargs: ``{key: serializer name}`` /
+    ``{key: {kwargs}}`` give each member its own (others: the default); anything else
+    applies to every member."""
+    if isinstance(option, Mapping) and option:
+        values = list(option.values())
+        if all(isinstance(v, str) for v in values) or all(isinstance(v, Mapping) or v is None for v in values):
+            return option.get(key)
+    return option
+
+
+def _check_serializers(name: str, serializer: Any, composite: bool) -> None:
+    """Unknown serializer names fail at decoration (a ValueError, as in provenance)."""
+    if serializer is None:
+        return
+    if composite and isinstance(serializer, Mapping):
+        names = list(serializer.values())
+    elif isinstance(serializer, str):
+        names = [serializer]
+    else:
+        raise ConfigError(f"serializer of {name} must be a serializer name (or, with returns_composite, a dict)")
+    for each in names:
+        get_serializer(each)
+
+
+def provenance(
+    version: int = 0,
+    repo: Repository | str | None = None,
+    name: str | None = None,
+    merge_defaults: bool | Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    input_hash_fn: Callable[[dict], dict] | None = None,
+    remove: Iterable[str] | None = None,
+    input_process_fn: Callable[[dict], dict] | None = None,
+    archive_file: bool = False,
+    delete_original_file: bool = False,
+    preserve_file_ext: bool = False,
+    returns_composite: bool = False,
+    custom_fields: dict | None = None,
+    serializer: str | None = None,
+    load_kwargs: dict | None = None,
+    dump_kwargs: dict | None = None,
+    use_cache: bool | None = None,
+    read_only: bool | None = None,
+    tags: Iterable[str] | None = None,
+) -> Callable[[Callable], Callable]:
+    """Cache a function's results by value of its inputs and record their lineage.
+
+    Returns values wrapped in ``ArtifactProxy``; see the README for every parameter.
+    ``@provenance`` without parentheses is the same as ``@provenance()``.
+    """
+    if callable(version):  # @provenance without parentheses: ``version`` is the function
+        return provenance()(version)
+    options = dict(locals())
+
+    def decorator(fn: Callable) -> Callable:
+        tracked = TrackedFunction(fn, **options)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            result = tracked(args, kwargs)
+            if capturing():  # inside capture_set: join the set
+                note_artifact(result.artifact.id)
+            return result
+
+        wrapper._provkit = tracked  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def ensure_proxies(*parameters: str) -> Callable[[Callable], Callable]:
+    """Require the named parameters (all when none are named) to be ArtifactProxies."""
+
+    def decorator(fn: Callable) -> Callable:
+        binder = Binder(fn)
+        unknown = [p for p in parameters if p not in binder.names]
+        if unknown:
+            raise ConfigError(f"ensure_proxies names unknown parameter(s) {unknown} of {fn.__qualname__}")
+        checked = parameters or tuple(binder.names)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kargs, _ = binder.bind(args, kwargs)
+            for name in checked:
+                if name in kargs and not hashing.is_proxy(kargs[name]):
+                    raise NotProxyError(
+                        f"argument {name!r} of {fn.__qualname__} must be an ArtifactProxy, "
+                        f"got {type(kargs[name]).__name__}",
+                        argument=name,
+                    )
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

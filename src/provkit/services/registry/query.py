@@ -1,0 +1,75 @@
+"""Mongo-style queries over datasets: the same language as ``provkit.find`` for artifacts.
+
+A query addresses a dataset as this document:
+
+    id, name, version, version_major / version_minor / version_patch, replace_iteration,
+    relpath, owner, owner_type, description, data_org, nfiles, total_size, content_hash,
+    is_overwritable, status, execution_id, creator, created_at, spec, run_id, replaced_by,
+    keywords (array), parents (array: writer parents), provenance.* (JSON)
+
+e.g. ``{"owner_type": "production", "keywords": "sim", "total_size": {"$gt": 1e9}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provkit.services.query import Fields
+from provkit.services.registry.records import Dataset, parse_version
+
+__all__ = ["DATASET_FIELDS", "dataset_document", "sql_dataset_fields"]
+
+_COLUMNS = ("id", "name", "version", "version_major", "version_minor", "version_patch", "replace_iteration",
+            "relpath", "owner", "owner_type", "description", "data_org", "nfiles", "total_size", "content_hash",
+            "is_overwritable", "status", "execution_id", "creator", "created_at", "spec", "run_id",
+            "replaced_by")  # fmt: skip
+_INTS = ("version_major", "version_minor", "version_patch", "replace_iteration", "nfiles", "total_size")
+#: Value types of the columns (time fields take datetimes, dates or ISO-8601 strings)
+_TYPES = {**{c: "str" for c in _COLUMNS}, **{c: "int" for c in _INTS}, "is_overwritable": "bool",
+          "created_at": "time"}  # fmt: skip
+_ALIASES = {"keyword": "keywords", "parent_ids": "parents", "username": "creator", "creation_time": "created_at"}
+
+#: The schema the Python evaluator uses (memory repositories).
+DATASET_FIELDS = Fields(
+    columns={c: None for c in _COLUMNS},
+    json={"provenance": None},
+    arrays={"keywords": lambda condition: None, "parents": lambda condition: None},
+    aliases=dict(_ALIASES),
+    types=dict(_TYPES),
+)
+
+
+def dataset_document(ds: Dataset) -> dict[str, Any]:
+    """The document a query sees for ``ds`` (for the Python evaluator)."""
+    major, minor, patch = parse_version(ds.version)
+    doc = {c: getattr(ds, c, None) for c in _COLUMNS}
+    doc.update(version_major=major, version_minor=minor, version_patch=patch, provenance=ds.provenance,
+               keywords=list(ds.keywords), parents=list(ds.parent_ids))  # fmt: skip
+    return doc
+
+
+def _elements(column: Any, dialect: str) -> Any:
+    """``member(condition)``: EXISTS over the string elements of a JSON array column."""
+    import sqlalchemy as sa
+
+    fn = sa.func.jsonb_array_elements_text if dialect == "postgresql" else sa.func.json_each
+    each = fn(column).table_valued(sa.column("value", sa.String))
+
+    def member(condition: Any) -> Any:
+        return sa.exists(sa.select(sa.literal(1)).select_from(each).where(condition(each.c.value)))
+
+    return member
+
+
+def sql_dataset_fields(dialect: str) -> Fields:
+    """The schema for SQL repositories (columns of the ``datasets`` table)."""
+    from provkit.storage.repos.sql import schema
+
+    d = schema.datasets
+    return Fields(
+        columns={c: d.c[c] for c in _COLUMNS},
+        json={"provenance": d.c.provenance},
+        arrays={"keywords": _elements(d.c.keywords, dialect), "parents": _elements(d.c.parent_ids, dialect)},
+        aliases=dict(_ALIASES),
+        types=dict(_TYPES),
+    )
