@@ -29,7 +29,7 @@ from provkit.core.errors import InvalidKeyError
 from provkit.core.files import file_value_id
 from provkit.core.jsonsafe import check_text, to_json
 from provkit.core.upload_paths import as_path_list, check_relpath, collect
-from provkit.storage.repos.base import register_value_wrapper
+from provkit.storage.repos.extensions import register_value_wrapper
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from provkit.services.query import Fields, matcher
-from provkit.storage.repos.base import use_query_compiler
+from provkit.storage.repos.extensions import use_query_compiler
 from provkit.storage.settings import get_default_repo
 
 if TYPE_CHECKING:

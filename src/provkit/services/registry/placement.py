@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from provkit.core.errors import RegistryError
 from provkit.services.registry.tables import MemoryRegistryTables, RegistryTables
-from provkit.storage.repos.base import Repository, register_feature_prefixes
+from provkit.storage.repos.base import Repository
+from provkit.storage.repos.extensions import register_feature_prefixes
 
 __all__ = ["tables_for"]
 

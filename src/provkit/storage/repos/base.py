@@ -8,21 +8,17 @@ blob first, metadata last) is shared here.
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from provkit.core.artifacts import Artifact, ArtifactProxy, ArtifactRef
+from provkit.core.artifacts import Artifact, ArtifactProxy
 from provkit.core.errors import (
     ArtifactNotFoundError,
-    BlobMissingError,
     PermissionDeniedError,
     QueryError,
-    RepoError,
     SetNotFoundError,
 )
 from provkit.core.files import file_value_id
@@ -33,73 +29,15 @@ from provkit.core.serializers import Serializer
 from provkit.core.sets import ArtifactSet
 from provkit.storage.blobstores.base import BlobStore
 from provkit.storage.repos import values
+from provkit.storage.repos.extensions import compiled, is_feature_record, value_wrapper
 from provkit.storage.repos.graph import walk
+from provkit.storage.repos.stored_inputs import dump_inputs, estimated_nbytes, load_inputs_pickle
 
 T = TypeVar("T")
 
 
-# ---- what features plug in (the storage layer knows none of them) ------------------------
-class CompiledQuery(Protocol):
-    """An artifact query compiled by the query language (``provkit.services.search``)."""
-
-    def matches(self, artifact: Artifact) -> bool:
-        """Whether ``artifact`` is an answer (repositories that evaluate in Python)."""
-
-    def sql_where(self, dialect: str) -> Any:
-        """A SQLAlchemy condition on the artifacts table (SQL repositories)."""
-
-
-_hooks: dict[str, Any] = {"compile_query": None, "prefixes": (), "wrappers": {}}
-
-
-def use_query_compiler(compile_query: Callable[[Any], CompiledQuery]) -> None:
-    """Set how ``Repository.find`` turns a Mongo-style dict into a CompiledQuery."""
-    _hooks["compile_query"] = compile_query
-
-
-def compiled(query: Any) -> CompiledQuery:
-    """``query`` compiled (a CompiledQuery passes through)."""
-    if hasattr(query, "matches") and hasattr(query, "sql_where"):
-        return query
-    compile_query = _hooks["compile_query"]
-    if compile_query is None:
-        raise RepoError("no query compiler is registered: import provkit first")
-    return compile_query(query)
-
-
-def register_feature_prefixes(*prefixes: str) -> None:
-    """Declare ids with these prefixes as a feature's records (not artifacts) in lineage."""
-    _hooks["prefixes"] = tuple(dict.fromkeys((*_hooks["prefixes"], *prefixes)))
-
-
-def is_feature_record(record_id: str) -> bool:
-    """Whether ``record_id`` names a feature's record (e.g. a registry dataset)."""
-    return record_id.startswith(_hooks["prefixes"])
-
-
-def register_value_wrapper(kind: str, wrap: Callable[[Any, Repository], Any]) -> None:
-    """Have values of artifacts of ``kind`` come back as ``wrap(value, repo)``."""
-    _hooks["wrappers"][kind] = wrap
-
-
 #: Serialized values (and inputs) up to this size live in the metadata row itself.
 DEFAULT_INLINE_MAX_BYTES = 8192
-
-
-def _estimated_nbytes(value: Any) -> int:
-    """Cheap size estimate for values that should stream straight to a file."""
-    nbytes = getattr(value, "nbytes", None)
-    if isinstance(nbytes, int):
-        return nbytes
-    module = type(value).__module__
-    if module.startswith("pandas"):
-        try:
-            return int(value.memory_usage(index=True, deep=False).sum())
-        except (AttributeError, TypeError):
-            return 0
-    if isinstance(value, (bytes, bytearray)):
-        return len(value)
-    return 0
 
 
 class Repository(ABC):
@@ -305,7 +243,7 @@ class Repository(ABC):
 
     def _wrap(self, artifact: Artifact, value: Any) -> Any:
         """Values of some kinds come back wrapped (file artifacts: a FileSet bound here)."""
-        wrap = _hooks["wrappers"].get(artifact.kind)
+        wrap = value_wrapper(artifact.kind)
         return value if wrap is None else wrap(value, self)
 
     def _matches(self, value: Any, artifact: Artifact, serializer: Serializer) -> bool:
@@ -324,7 +262,7 @@ class Repository(ABC):
         if data is None:
             return {"kargs": {}, "varargs": ()}
         what = f"stored inputs of artifact {artifact.id} ({artifact.name})"
-        return values.deserialize(lambda: _InputsUnpickler(data, self).load(), what, artifact.id)
+        return values.deserialize(lambda: load_inputs_pickle(data, self), what, artifact.id)
 
     def proxy(self, artifact_id: str) -> ArtifactProxy:
         return self.get_artifact(artifact_id).proxy()
@@ -404,16 +342,13 @@ class Repository(ABC):
         return new
 
     def _dump_inputs(self, inputs: Any) -> bytes:
-        """Pickle inputs; large arrays/frames inside go to the store once, by content."""
-        buf = io.BytesIO()
-        _InputsPickler(buf, self).dump(inputs)
-        return buf.getvalue()
+        return dump_inputs(inputs, self)
 
     def _store_file(self, artifact: Artifact, path: str, repair: bool = False) -> None:
         values.store_file(self, artifact, path, repair)
 
     def _store_value(self, artifact: Artifact, value: Any, repair: bool = False) -> None:
-        values.store_value(self, artifact, value, _estimated_nbytes(value), repair)
+        values.store_value(self, artifact, value, estimated_nbytes(value), repair)
 
     def delete(self, artifact_id: str) -> None:
         """Delete the record; its value blob too unless another artifact shares it."""
@@ -432,51 +367,6 @@ class Repository(ABC):
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         return f"<{type(self).__name__}{label}>"
-
-
-#: Input values bigger than this are stored as their own content-addressed blobs.
-LARGE_INPUT_BYTES = 1 << 20
-
-
-class _InputsPickler(pickle.Pickler):
-    """Pickles inputs, sending large buffers to the blob store (deduplicated by hash)."""
-
-    def __init__(self, file: io.BytesIO, repo: Repository) -> None:
-        super().__init__(file, protocol=5)
-        self._repo = repo
-        self._store = repo.store
-
-    def persistent_id(self, obj: Any) -> Any:
-        if self._store is None or type(obj) in _SMALL_TYPES or _estimated_nbytes(obj) <= LARGE_INPUT_BYTES:
-            return None
-        return values.store_input_blob(self._repo, self._store, hash_value(obj), obj)
-
-
-_SMALL_TYPES = frozenset({int, float, str, bool, type(None), list, tuple, dict})
-
-
-class _InputsUnpickler(pickle.Unpickler):
-    """Unpickles stored inputs, turning ArtifactRefs into proxies from ``repo``."""
-
-    def __init__(self, data: bytes, repo: Repository) -> None:
-        super().__init__(io.BytesIO(data))
-        self._repo = repo
-
-    def persistent_load(self, pid: Any) -> Any:
-        if not isinstance(pid, tuple) or len(pid) < 2 or pid[0] != "blob" or self._repo.store is None:
-            raise pickle.UnpicklingError(f"unknown stored input reference {pid!r}")
-        return values.load_input_blob(self._repo, pid)
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module in ("provkit.artifacts", "provkit.core.artifacts") and name == "ArtifactRef":
-            return self._ref
-        return super().find_class(module, name)
-
-    def _ref(self, artifact_id: str) -> Any:
-        try:
-            return self._repo.proxy(artifact_id)
-        except (ArtifactNotFoundError, BlobMissingError):
-            return ArtifactRef(artifact_id)
 
 
 def check_limit(limit: int | None) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 from provkit.core.artifacts import Artifact
 from provkit.core.errors import ConfigError, PermissionDeniedError
 from provkit.core.sets import ArtifactSet
-from provkit.storage.repos.base import Repository, _newest_first, compiled
+from provkit.storage.repos.base import Repository, _newest_first
 from provkit.storage.repos.copying import copy_artifact, with_upstream
+from provkit.storage.repos.extensions import compiled
 
 
 class ChainedRepo(Repository):

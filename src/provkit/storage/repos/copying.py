@@ -8,7 +8,8 @@ import pickle
 from typing import Any
 
 from provkit.core.artifacts import Artifact
-from provkit.storage.repos.base import Repository, is_feature_record
+from provkit.storage.repos.base import Repository
+from provkit.storage.repos.extensions import is_feature_record
 
 __all__ = ["copy_artifact", "with_upstream"]
 

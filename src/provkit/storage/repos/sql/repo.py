@@ -28,7 +28,8 @@ from provkit.core.masking import mask_text
 from provkit.core.sets import ArtifactSet
 from provkit.storage.batching import current_batch
 from provkit.storage.blobstores.base import BlobStore
-from provkit.storage.repos.base import Repository, check_limit, compiled
+from provkit.storage.repos.base import Repository, check_limit
+from provkit.storage.repos.extensions import compiled
 from provkit.storage.repos.sql import schema
 from provkit.storage.repos.sql.batched import commit_before_other_use, commit_pending, insert_batched
 from provkit.storage.repos.sql.migrate import check_schema, ensure_schema

@@ -1,0 +1,112 @@
+"""Reading the registry: datasets by id, by query, the latest version, their files."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from typing import TYPE_CHECKING, Any
+
+from provkit.core.errors import RecordNotFoundError, RegistryError
+from provkit.services.registry.records import Dataset, check_owner_type
+from provkit.services.registry.storage import DatasetArea, Progress
+from provkit.services.registry.tables import RegistryTables, filters_to_query, not_found
+from provkit.storage.repos.base import check_limit, default_location
+
+if TYPE_CHECKING:
+    from provkit.storage.repos.base import Repository
+
+__all__ = ["DatasetReader"]
+
+
+class DatasetReader:
+    """The read side of ``Registry`` (which adds registering, replacing and deleting)."""
+
+    repo: Repository
+    tables: RegistryTables
+    owner: str
+    owner_type: str
+
+    @property
+    def area(self) -> DatasetArea:
+        """Where dataset files live: a folder of the repository's blob store."""
+        if self.repo.store is None:
+            raise RegistryError(f"{self.repo!r} has no blob store to keep dataset files in")
+        return DatasetArea(*self.repo.store.tree())
+
+    def get_dataset(self, dataset_id: str) -> Dataset:
+        found = self.tables.fetch_dataset(dataset_id)
+        if found is None:
+            raise not_found("dataset", dataset_id)
+        return found
+
+    def find_datasets(
+        self, query: dict | None = None, *, all_statuses: bool = False, limit: int | None = None, **filters: Any
+    ) -> list[Dataset]:
+        """Datasets matching a Mongo-style ``query`` (fields in ``registry/query.py``) and
+        keyword ``filters`` (name, owner, owner_type, relpath, version, status,
+        execution_id, keyword, spec), newest first; only valid ones unless a status is
+        asked for or ``all_statuses``."""
+        check_limit(limit)
+        parts = [filters_to_query({k: v for k, v in filters.items() if v is not None})]
+        if query:
+            parts.append(dict(query))
+        if not all_statuses and not any("status" in part for part in parts):
+            parts.append({"status": "valid"})
+        return self.tables.query_datasets({"$and": parts}, limit)
+
+    def find(self, query: dict | None = None, **options: Any) -> Any:
+        """``find_datasets`` as a pandas DataFrame indexed by dataset id (like ``p.find``)."""
+        import pandas as pd
+
+        columns = ["name", "version", "status", "owner_type", "owner", "relpath", "nfiles", "total_size",
+                   "keywords", "execution_id", "creator", "created_at", "description"]  # fmt: skip
+        rows = [{"dataset_id": d.id, **{c: getattr(d, c) for c in columns}}
+                for d in self.find_datasets(query, **options)]  # fmt: skip
+        return pd.DataFrame(rows, columns=["dataset_id", *columns]).set_index("dataset_id")
+
+    def latest(self, name: str, *, owner: str | None = None, owner_type: str | None = None) -> Dataset:
+        """The highest valid version of ``name`` for an owner (default: this registry's)."""
+        owner = self.owner if owner is None else owner
+        found = self.find_datasets(
+            name=name, owner=owner, owner_type=check_owner_type(self.owner_type if owner_type is None else owner_type)
+        )
+        if not found:
+            raise RecordNotFoundError(f"no valid dataset named {name!r} for {owner!r}", record_id=name)
+        return max(found, key=lambda d: (d.version_tuple, d.replace_iteration))
+
+    def dependents(self, record_id: str) -> list[str]:
+        """Records built directly from this one (executions using it, derived data)."""
+        children = self.repo.children_of([record_id])[record_id]
+        return sorted(dict.fromkeys(children))
+
+    def url(self, dataset: str | Dataset) -> str:
+        """Where the dataset's files are (a local path, or an s3:// / sftp:// URL)."""
+        ds = dataset if isinstance(dataset, Dataset) else self.get_dataset(dataset)
+        if ds.location is None:
+            raise RegistryError(f"dataset {ds.id} is {ds.status} and its files are gone")
+        return self.area.url(ds.location)
+
+    def fetch(self, dataset: str | Dataset, to: str | os.PathLike, progress: Progress | None = None) -> str:
+        """Copy a dataset's files to local folder ``to`` (hash-checked); returns its path."""
+        ds = dataset if isinstance(dataset, Dataset) else self.get_dataset(dataset)
+        if ds.location is None:
+            raise RegistryError(f"dataset {ds.id} is {ds.status} and its files are gone")
+        return self.area.fetch(ds.location, ds.manifest, os.fspath(to), progress)
+
+    def local_path(self, dataset: str | Dataset, cache: str | os.PathLike | None = None) -> str:
+        """A local path to the dataset: in place when the storage is a local folder,
+        else fetched once into ``cache`` (default: a folder under $PROVKIT_HOME)."""
+        from fsspec.implementations.local import LocalFileSystem
+
+        ds = dataset if isinstance(dataset, Dataset) else self.get_dataset(dataset)
+        area = self.area
+        if isinstance(area.fs, LocalFileSystem) and ds.location is not None:
+            return area.path(ds.location)
+        folder = os.path.join(os.fspath(cache or os.path.join(default_location(), "dataset-cache")), ds.id)
+        single = os.path.join(folder, posixpath.basename(ds.location or ds.relpath))
+        done = single if ds.data_org == "file" else folder
+        if os.path.exists(os.path.join(folder, ".complete")):
+            return done
+        path = self.fetch(ds, folder)
+        open(os.path.join(folder, ".complete"), "w").close()
+        return path
