@@ -125,3 +125,23 @@ def test_old_module_paths_are_the_new_modules():
     assert ArtifactRef is provkit.core.artifacts.ArtifactRef
     assert PostgresRepo is provkit.storage.repos.sql.postgres.PostgresRepo
     assert provkit.storage.repos.sql.postgres.__spec__.name == "provkit.storage.repos.sql.postgres"
+
+
+def test_the_readme_layout_names_every_module():
+    """The README's Layout section draws the tree as it is: each layer's modules and folders."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    layout = text[text.index("## Layout") : text.index("\n## ", text.index("## Layout") + 1)]
+    package = root / "src" / "provkit"
+    missing = []
+    for layer in LAYERS:
+        assert f"{layer}/" in layout
+        for entry in sorted((package / layer).iterdir()):
+            name = entry.name if entry.suffix == ".py" else f"{entry.name}/"
+            if entry.name.startswith("_") or entry.name == "__pycache__" or entry.suffix not in (".py", ""):
+                continue
+            if name not in layout:
+                missing.append(f"{layer}/{name}")
+    assert missing == []

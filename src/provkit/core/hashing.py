@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import io
 import pickle
+import sys
 import threading
 import types
 from collections import OrderedDict
@@ -64,6 +65,14 @@ def _pandas(kind: str, *parts: Any) -> None: ...
 def _code(payload: bytes) -> None: ...
 def _hooked(key: str) -> None: ...
 def _typeref(module: str, qualname: str) -> None: ...
+
+
+#: Keys name the markers above by this module's first path, ``provkit.hashing``: it stays
+#: theirs (and importable) wherever the module lives, so moving it changes no key.
+KEY_MODULE = "provkit.hashing"
+for _marker in (_buffer, _objarray, _pandas, _code, _hooked, _typeref):
+    _marker.__module__ = KEY_MODULE
+sys.modules.setdefault(KEY_MODULE, sys.modules[__name__])
 
 
 def _plain(seq: list | tuple) -> bool:
