@@ -30,6 +30,16 @@ from typing import Any
 import xxhash
 
 from provkit.core.errors import HashingError
+from provkit.core.hash_frames import reduce_numpy, reduce_pandas
+from provkit.core.hash_markers import (  # noqa: F401 - pickle finds every marker here (KEY_MODULE)
+    KEY_MODULE,
+    _buffer,
+    _code,
+    _hooked,
+    _objarray,
+    _pandas,
+    _typeref,
+)
 
 __all__ = ["ALGORITHM_ID", "hash", "hash_bytes", "hash_with_proxies", "is_proxy"]
 
@@ -58,21 +68,7 @@ def is_proxy(obj: Any) -> bool:
     return getattr(type(obj), "_provkit_proxy", False) is True
 
 
-# Markers for reductions made in reducer_override: named by reference in the stream.
-def _buffer(kind: str, dtype: str, shape: tuple, digest: bytes) -> None: ...
-def _objarray(dtype: str, shape: tuple, items: Any) -> None: ...
-def _pandas(kind: str, *parts: Any) -> None: ...
-def _code(payload: bytes) -> None: ...
-def _hooked(key: str) -> None: ...
-def _typeref(module: str, qualname: str) -> None: ...
-
-
-#: Keys name the markers above by this module's first path, ``provkit.hashing``: it stays
-#: theirs (and importable) wherever the module lives, so moving it changes no key.
-KEY_MODULE = "provkit.hashing"
-for _marker in (_buffer, _objarray, _pandas, _code, _hooked, _typeref):
-    _marker.__module__ = KEY_MODULE
-sys.modules.setdefault(KEY_MODULE, sys.modules[__name__])
+sys.modules.setdefault(KEY_MODULE, sys.modules[__name__])  # where pickle looks the markers up
 
 
 def _plain(seq: list | tuple) -> bool:
@@ -174,89 +170,6 @@ def _record_key(record: Any) -> tuple:
     return ("provkit.record", record.id, getattr(record, "content_hash", None))
 
 
-def _buffer_digest(arr: Any) -> bytes:
-    """Digest of a numpy array's raw bytes; no copy when it is C-contiguous."""
-    import numpy as np
-
-    if not arr.flags.c_contiguous:
-        arr = np.ascontiguousarray(arr)
-    return _digest(arr.reshape(-1).view(np.uint8).data) if arr.size else _digest(b"")
-
-
-def _dtype_key(dtype: Any) -> Any:
-    """Everything that tells two dtypes apart: ``dtype.str`` for plain dtypes (kind,
-    byte order, size, datetime unit); for structured and subarray dtypes also field
-    names, titles, offsets, alignment and subarray shapes (``.str`` is just ``|V<n>``)."""
-    if dtype.fields is None and dtype.subdtype is None:
-        return dtype.str
-    if dtype.subdtype is not None:
-        base, shape = dtype.subdtype
-        return ("subarray", _dtype_key(base), shape)
-    fields = []
-    for name in dtype.names:
-        spec = dtype.fields[name]
-        fields.append((name, _dtype_key(spec[0]), spec[1], spec[2] if len(spec) > 2 else None))
-    return ("struct", dtype.itemsize, dtype.isalignedstruct, tuple(fields))
-
-
-def _array_kind(obj: Any, np: Any) -> str:
-    """'ndarray' for arrays and memmaps (as the old library did); subclasses by name."""
-    t = type(obj)
-    if t is np.ndarray or t is np.memmap:
-        return "ndarray"
-    return f"{t.__module__}.{t.__qualname__}"
-
-
-def _reduce_numpy(obj: Any) -> tuple | None:
-    import numpy as np
-
-    if isinstance(obj, np.ndarray):
-        if obj.dtype.hasobject:
-            return (_objarray, (_dtype_key(obj.dtype), obj.shape, _canon(obj.tolist(), [])))
-        return (_buffer, (_array_kind(obj, np), _dtype_key(obj.dtype), obj.shape, _buffer_digest(obj)))
-    if isinstance(obj, np.generic) and not obj.dtype.hasobject:
-        return (_buffer, ("scalar", _dtype_key(obj.dtype), (), _digest(obj.tobytes())))
-    return None
-
-
-def _column(values: Any) -> tuple:
-    """A pandas column/index as (dtype name, canonical values).
-
-    Datetimes, timedeltas and periods hash as their int64 ticks (tz objects differ
-    between equal values), categoricals as (categories, codes); the rest as numpy.
-    """
-    import numpy as np
-
-    dtype = str(values.dtype)
-    asi8 = getattr(values, "asi8", None)
-    if asi8 is not None:
-        return (dtype, asi8)
-    codes = getattr(values, "codes", None)
-    if codes is not None and hasattr(values, "categories"):
-        ordered = bool(values.ordered)
-        return (dtype, ("categorical", ordered, _column(values.categories), np.asarray(codes)))
-    arr = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
-    return (dtype, arr)
-
-
-def _reduce_pandas(obj: Any) -> tuple | None:
-    import pandas as pd
-
-    if isinstance(obj, pd.DataFrame):
-        cols = [_column(obj.iloc[:, i].array) for i in range(obj.shape[1])]
-        return (_pandas, ("DataFrame", obj.index, obj.columns, cols))
-    if isinstance(obj, pd.Series):
-        return (_pandas, ("Series", obj.name, obj.index, _column(obj.array)))
-    if isinstance(obj, pd.RangeIndex):
-        return (_pandas, ("RangeIndex", obj.name, obj.start, obj.stop, obj.step))
-    if isinstance(obj, pd.MultiIndex):
-        codes = [c.tolist() for c in obj.codes]
-        return (_pandas, ("MultiIndex", list(obj.names), list(obj.levels), codes))
-    if isinstance(obj, pd.Index):
-        return (_pandas, ("Index", type(obj).__name__, obj.name, _column(obj)))
-    return None
-
-
 def _reduce_object(obj: Any) -> Any:
     """The object's own reduction with its args and state canonicalised."""
     rv = obj.__reduce_ex__(5)
@@ -287,11 +200,11 @@ class _CanonicalPickler(pickle.Pickler):
         t = type(obj)
         module = t.__module__
         if module == "numpy":
-            reduced = _reduce_numpy(obj)
+            reduced = reduce_numpy(obj, _canon)
             if reduced is not None:
                 return reduced
         elif module.startswith("pandas"):
-            reduced = _reduce_pandas(obj)
+            reduced = reduce_pandas(obj)
             if reduced is not None:
                 return reduced
         if t is bytearray or t is memoryview:
