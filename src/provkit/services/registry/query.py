@@ -63,9 +63,9 @@ def _elements(column: Any, dialect: str) -> Any:
 
 def sql_dataset_fields(dialect: str) -> Fields:
     """The schema for SQL repositories (columns of the ``datasets`` table)."""
-    from provkit.storage.repos.sql import schema
+    from provkit.services.registry import sql_schema as registry_schema
 
-    d = schema.datasets
+    d = registry_schema.datasets
     return Fields(
         columns={c: d.c[c] for c in _COLUMNS},
         json={"provenance": d.c.provenance},

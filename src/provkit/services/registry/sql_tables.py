@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from provkit.core.errors import RegistryError
+from provkit.services.registry import sql_schema as registry_schema
 from provkit.services.registry.records import Dataset, Execution, bump_version, parse_version
 from provkit.services.registry.tables import RegistryTables, _taken, _version_exists, live_key
 from provkit.storage.repos.sql import schema
@@ -52,7 +53,7 @@ class SqlRegistryTables(RegistryTables):
     def insert_execution(self, execution: Execution) -> None:
         row = execution.to_dict()
         with self._engine.begin() as conn:
-            conn.execute(sa.insert(schema.executions), row)
+            conn.execute(sa.insert(registry_schema.executions), row)
             self._edges(conn, execution.id, execution.input_ids)
 
     def _edges(self, conn: sa.Connection, child: str, parents: list[str]) -> None:
@@ -61,13 +62,13 @@ class SqlRegistryTables(RegistryTables):
             conn.execute(sa.insert(schema.artifact_inputs), rows)
 
     def fetch_execution(self, execution_id: str) -> Execution | None:
-        table = schema.executions
+        table = registry_schema.executions
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(table).where(table.c.id == execution_id)).first()
         return Execution(**_decode(row, _EXECUTION_FIELDS)) if row is not None else None
 
     def executions(self, name: str | None = None) -> list[Execution]:
-        table = schema.executions
+        table = registry_schema.executions
         stmt = sa.select(table).order_by(table.c.created_at.desc(), table.c.id)
         if name is not None:
             stmt = stmt.where(table.c.name == name)
@@ -83,7 +84,7 @@ class SqlRegistryTables(RegistryTables):
 
     def reserve(self, dataset: Dataset, bump: str | None, *, claim_relpath: bool) -> Dataset:
         key = live_key(dataset.owner_type, dataset.owner, dataset.relpath)
-        table = schema.datasets
+        table = registry_schema.datasets
         for attempt in range(_RETRIES):
             if claim_relpath:
                 holder = self.live_holder(key)
@@ -106,7 +107,7 @@ class SqlRegistryTables(RegistryTables):
         raise RegistryError(f"could not reserve dataset {dataset.name!r} after {_RETRIES} attempts (heavy contention)")
 
     def _latest(self, dataset: Dataset) -> tuple[int, int, int] | None:
-        t = schema.datasets
+        t = registry_schema.datasets
         stmt = (
             sa.select(t.c.version_major, t.c.version_minor, t.c.version_patch)
             .where(t.c.name == dataset.name, t.c.owner == dataset.owner, t.c.owner_type == dataset.owner_type)
@@ -119,7 +120,7 @@ class SqlRegistryTables(RegistryTables):
 
     def _version_taken(self, dataset: Dataset) -> bool:
         major, minor, patch = parse_version(dataset.version)
-        t = schema.datasets
+        t = registry_schema.datasets
         stmt = sa.select(t.c.id).where(
             t.c.name == dataset.name, t.c.owner == dataset.owner, t.c.owner_type == dataset.owner_type,
             t.c.version_major == major, t.c.version_minor == minor, t.c.version_patch == patch,
@@ -130,7 +131,7 @@ class SqlRegistryTables(RegistryTables):
 
     def commit(self, dataset_id: str, fields: dict, *, replaces: str | None = None, by: str | None = None,
                at: datetime | None = None) -> Dataset:  # fmt: skip
-        t = schema.datasets
+        t = registry_schema.datasets
         with self._engine.begin() as conn:
             if replaces is not None:
                 old_key = conn.execute(sa.select(t.c.live_key).where(t.c.id == replaces)).scalar()
@@ -149,7 +150,7 @@ class SqlRegistryTables(RegistryTables):
         return done
 
     def claim_replacement(self, old_id: str, new_id: str) -> bool:
-        t = schema.datasets
+        t = registry_schema.datasets
         stmt = (
             sa.update(t)
             .where(t.c.id == old_id, t.c.status == "valid", t.c.replaced_by.is_(None))
@@ -159,7 +160,7 @@ class SqlRegistryTables(RegistryTables):
             return conn.execute(stmt).rowcount == 1
 
     def release_replacement(self, old_id: str, new_id: str) -> None:
-        t = schema.datasets
+        t = registry_schema.datasets
         stmt = (
             sa.update(t)
             .where(t.c.id == old_id, t.c.status == "valid", t.c.replaced_by == new_id)
@@ -170,10 +171,10 @@ class SqlRegistryTables(RegistryTables):
 
     def discard(self, dataset_id: str) -> None:
         with self._engine.begin() as conn:
-            conn.execute(sa.delete(schema.datasets).where(schema.datasets.c.id == dataset_id))
+            conn.execute(sa.delete(registry_schema.datasets).where(registry_schema.datasets.c.id == dataset_id))
 
     def retire(self, dataset_id: str, status: str, *, by: str | None, at: datetime, location: str | None) -> None:
-        t = schema.datasets
+        t = registry_schema.datasets
         with self._engine.begin() as conn:
             conn.execute(
                 sa.update(t).where(t.c.id == dataset_id).values(
@@ -182,12 +183,12 @@ class SqlRegistryTables(RegistryTables):
             )  # fmt: skip
 
     def set_location(self, dataset_id: str, location: str | None) -> None:
-        t = schema.datasets
+        t = registry_schema.datasets
         with self._engine.begin() as conn:
             conn.execute(sa.update(t).where(t.c.id == dataset_id).values(location=location))
 
     def fetch_dataset(self, dataset_id: str) -> Dataset | None:
-        t = schema.datasets
+        t = registry_schema.datasets
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(t).where(t.c.id == dataset_id)).first()
         return Dataset(**_decode(row, _DATASET_FIELDS)) if row is not None else None
@@ -196,7 +197,7 @@ class SqlRegistryTables(RegistryTables):
         from provkit.services.query_sql import compile_query
         from provkit.services.registry.query import sql_dataset_fields
 
-        t = schema.datasets
+        t = registry_schema.datasets
         dialect = self._engine.dialect.name
         where = compile_query(query, sql_dataset_fields(dialect), dialect)
         stmt = sa.select(t).where(where).order_by(t.c.created_at.desc(), t.c.id)
@@ -206,7 +207,7 @@ class SqlRegistryTables(RegistryTables):
             return [Dataset(**_decode(row, _DATASET_FIELDS)) for row in conn.execute(stmt)]
 
     def live_holder(self, key: str) -> Dataset | None:
-        t = schema.datasets
+        t = registry_schema.datasets
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(t).where(t.c.live_key == key)).first()
         return Dataset(**_decode(row, _DATASET_FIELDS)) if row is not None else None

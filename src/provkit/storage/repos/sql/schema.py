@@ -1,7 +1,9 @@
 """Tables of the SQL repository (SQLAlchemy Core), shared by SQLite and PostgreSQL.
 
 ``artifact_inputs`` holds every lineage edge (child id -> parent id): artifacts and
-their inputs, and the registry's datasets -> execution -> input records.
+their inputs, and features' records (the registry's datasets -> execution -> inputs).
+Features define their own tables (``services/registry/sql_schema.py``); the migrations
+here create every table, so one revision names the whole database.
 JSON columns are JSONB on PostgreSQL, so ``inputs_json ->> 'a'`` works there.
 The schema is created and changed only by the Alembic migrations in ``migrations/``;
 ``HEAD_REVISION`` names the revision this code expects.
@@ -78,59 +80,3 @@ artifact_sets = sa.Table(
     sa.Column("artifact_ids", JSONType, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
-
-executions = sa.Table(
-    "executions",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("name", sa.String(512), nullable=False, index=True),
-    sa.Column("description", sa.Text),
-    sa.Column("site", sa.String(256)),
-    sa.Column("configuration", sa.Text),
-    sa.Column("start_time", UTCDateTime),
-    sa.Column("creator", sa.String(256)),
-    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
-    sa.Column("run_id", sa.String(64)),
-    sa.Column("input_ids", JSONType, nullable=False),
-)
-
-datasets = sa.Table(
-    "datasets",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("name", sa.String(512), nullable=False, index=True),
-    sa.Column("version", sa.String(64), nullable=False),
-    sa.Column("version_major", sa.Integer, nullable=False),
-    sa.Column("version_minor", sa.Integer, nullable=False),
-    sa.Column("version_patch", sa.Integer, nullable=False),
-    sa.Column("replace_iteration", sa.Integer, nullable=False),
-    sa.Column("relpath", sa.String(1024), nullable=False),
-    sa.Column("owner", sa.String(256), nullable=False),
-    sa.Column("owner_type", sa.String(32), nullable=False),
-    sa.Column("description", sa.Text),
-    sa.Column("keywords", JSONType, nullable=False),
-    sa.Column("data_org", sa.String(16), nullable=False),
-    sa.Column("nfiles", sa.Integer, nullable=False),
-    sa.Column("total_size", sa.BigInteger, nullable=False),
-    sa.Column("content_hash", sa.String(128)),
-    sa.Column("manifest", JSONType, nullable=False),
-    sa.Column("is_overwritable", sa.Boolean, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, index=True),
-    sa.Column("live_key", sa.String(1400), unique=True),
-    sa.Column("location", sa.String(1400)),
-    sa.Column("execution_id", sa.String(64), index=True),
-    sa.Column("creator", sa.String(256)),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("status_changed_at", UTCDateTime),
-    sa.Column("status_changed_by", sa.String(256)),
-    sa.Column("replaced_by", sa.String(64)),
-    sa.Column("spec", sa.String(128)),
-    sa.Column("provenance", JSONType, nullable=False),
-    sa.Column("parent_ids", JSONType, nullable=False),
-    sa.Column("run_id", sa.String(64)),
-    sa.UniqueConstraint(
-        "name", "owner_type", "owner", "version_major", "version_minor", "version_patch", "replace_iteration",
-        name="uq_datasets_version",
-    ),
-    sa.Index("ix_datasets_owner", "owner_type", "owner"),
-)  # fmt: skip
