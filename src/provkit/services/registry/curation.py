@@ -190,6 +190,8 @@ class DatasetCuration:
         chain = [alias]
         while chain[-1].ref_alias_id is not None:
             nxt = self.catalog.fetch_alias(chain[-1].ref_alias_id)
+            if nxt is not None:  # an alias of an alias follows that name to its current meaning
+                nxt = self.catalog.current_alias(nxt.alias) or nxt
             if nxt is None or len(chain) > 100:
                 raise RegistryError(f"alias {alias.alias!r} leads nowhere (a broken or endless chain)")
             chain.append(nxt)

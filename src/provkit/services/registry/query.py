@@ -75,7 +75,7 @@ def sql_dataset_fields(dialect: str) -> Fields:
     d, e = registry_schema.datasets, registry_schema.executions
     build = sa.func.jsonb_build_object if dialect == "postgresql" else sa.func.json_object
     pairs = [part for f in _EXECUTION for part in (sa.literal(f), e.c[f])]
-    execution = sa.select(build(*pairs)).where(e.c.id == d.c.execution_id).scalar_subquery()
+    execution = sa.select(build(*pairs)).where(e.c.id == d.c.execution_id).correlate(d).scalar_subquery()
     return Fields(
         columns={c: d.c[c] for c in _COLUMNS},
         json={"provenance": d.c.provenance, "execution": execution},
