@@ -244,7 +244,7 @@ class Repository(ABC):
     def _wrap(self, artifact: Artifact, value: Any) -> Any:
         """Values of some kinds come back wrapped (file artifacts: a FileSet bound here)."""
         wrap = value_wrapper(artifact.kind)
-        return value if wrap is None else wrap(value, self)
+        return value if wrap is None else wrap(value, self, artifact)
 
     def _matches(self, value: Any, artifact: Artifact, serializer: Serializer) -> bool:
         """Whether a value read back is the one its value id names (when checkable)."""

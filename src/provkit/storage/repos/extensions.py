@@ -60,11 +60,11 @@ def is_feature_record(record_id: str) -> bool:
     return record_id.startswith(_hooks["prefixes"])
 
 
-def register_value_wrapper(kind: str, wrap: Callable[[Any, Repository], Any]) -> None:
-    """Have values of artifacts of ``kind`` come back as ``wrap(value, repo)``."""
+def register_value_wrapper(kind: str, wrap: Callable[[Any, Repository, Artifact], Any]) -> None:
+    """Have values of artifacts of ``kind`` come back as ``wrap(value, repo, artifact)``."""
     _hooks["wrappers"][kind] = wrap
 
 
-def value_wrapper(kind: str) -> Callable[[Any, Repository], Any] | None:
+def value_wrapper(kind: str) -> Callable[[Any, Repository, Artifact], Any] | None:
     """How values of artifacts of ``kind`` are wrapped (None: returned as they are)."""
     return _hooks["wrappers"].get(kind)
