@@ -192,6 +192,7 @@ def test_cli_modify_keywords_and_aliases(tmp_path, src_file):
     ds_id = json.loads(out)["id"]
     run("dataset", "modify", ds_id, "--set", "description=changed", "--set", "url=https://x.org/t")
     run("alias", "add", "current", ds_id)
+    assert run("dataset", "path", "current").stdout.strip().endswith("c/t")
     shown = json.loads(run("show", "current", "--json").stdout)
     assert (shown["id"], shown["description"], shown["url"]) == (ds_id, "changed", "https://x.org/t")
     assert shown["history"][0]["field"] in ("description", "url")

@@ -104,3 +104,11 @@ def list_aliases(
     rows = [[a.alias, short_id(a.dataset_id or a.ref_alias_id or "", wide), "superseded" if a.superseded_by else "",
              a.creator or "", timestamp(a.created_at, wide)] for a in found]  # fmt: skip
     print_table(["alias", "names", "state", "by", "when"], rows, wide)
+
+
+@dataset_app.command("path")
+def dataset_path(dataset_id: str = typer.Argument(..., help="Id, unique prefix or alias of the dataset")) -> None:
+    """Where a dataset's files are (a local path or a URL; an external dataset's url)."""
+    from provkit.interfaces.cli._ids import resolve
+
+    say(registry().url(resolve(dataset_id)))
