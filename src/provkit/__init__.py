@@ -46,6 +46,7 @@ from provkit.interfaces import display as _display
 from provkit.services.archiving import archive_file
 from provkit.services.decorator import ensure_proxies, provenance
 from provkit.services.filesets import Files, FileSet, Labels, run_files
+from provkit.services.lifecycle import GcReport, du, gc, pin, pins, unpin
 from provkit.services.promote import promote
 from provkit.services.query import QueryError
 from provkit.services.registry import Dataset, Execution, Registry, register_handler
@@ -117,6 +118,7 @@ __all__ = [
     "DatasetInUseError",
     "Execution",
     "FileSet",
+    "GcReport",
     "Files",
     "ConfigError",
     "HashingError",
@@ -148,10 +150,12 @@ __all__ = [
     "capture_set",
     "create_set",
     "current_config",
+    "du",
     "ensure_proxies",
     "find",
     "find_artifacts",
     "from_config",
+    "gc",
     "get_check_mutations",
     "get_default_repo",
     "get_read_only",
@@ -170,6 +174,8 @@ __all__ = [
     "load_set_by_name",
     "load_yaml_config",
     "promote",
+    "pin",
+    "pins",
     "provenance",
     "provenance_set",
     "register_handler",
@@ -180,6 +186,7 @@ __all__ = [
     "set_read_only",
     "set_run_info_fn",
     "set_use_cache",
+    "unpin",
     "upgrade_db",
     "using_repo",
 ]

@@ -312,6 +312,7 @@ class Repository(ABC):
             self._store_file(artifact, value_path, repair)
         else:
             self._store_value(artifact, value, repair)
+        payload = None
         if inputs is not None:
             payload = self._dump_inputs(inputs)
             values.seal_inputs(self, artifact, payload)
@@ -326,7 +327,23 @@ class Repository(ABC):
             artifact.run_id = run_info["id"]
         artifact.repo = self
         self._insert(artifact, replace=replace)
+        self._ensure_blobs(artifact, value, value_path, payload)
         return artifact
+
+    def _ensure_blobs(self, artifact: Artifact, value: Any, value_path: str | None, payload: bytes | None) -> None:
+        """After the row is committed, put back a blob it names that is gone: a garbage
+        collection running meanwhile may have taken a blob this write reused."""
+        store = self.store
+        if store is None or not store.write:
+            return
+        if artifact._value_bytes is None and artifact.value_id and not store.exists(artifact.value_id):
+            if value_path is not None:
+                self._store_file(artifact, value_path, True)
+            else:
+                self._store_value(artifact, value, True)
+            self._insert(artifact, replace=True)  # the rewritten bytes' seal
+        if payload is not None and artifact._inputs_bytes is None and not store.exists(artifact.id):
+            store.put_bytes(artifact.id, payload, overwrite=True)
 
     def save_batch(self, items: list[tuple[Artifact, Any]], *, run_info: dict | None = None) -> int:
         """Store many artifacts (values serialized as for ``save``); returns how many were new.

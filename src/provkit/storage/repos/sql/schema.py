@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 #: The Alembic revision this version of provkit reads and writes.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 UTCDateTime = sa.DateTime(timezone=True)
