@@ -46,7 +46,7 @@ from provkit.interfaces import display as _display
 from provkit.services.archiving import archive_file
 from provkit.services.decorator import ensure_proxies, provenance
 from provkit.services.filesets import Files, FileSet, Labels, run_files
-from provkit.services.lifecycle import GcReport, du, gc, pin, pins, unpin
+from provkit.services.lifecycle import GcReport, VerifyReport, du, gc, pin, pins, unpin, verify
 from provkit.services.promote import promote
 from provkit.services.query import QueryError
 from provkit.services.registry import Dataset, Execution, Registry, register_handler
@@ -143,6 +143,7 @@ __all__ = [
     "UnknownSerializerError",
     "SourceChangedWarning",
     "UntrustedValueError",
+    "VerifyReport",
     "VersionExistsError",
     "archive_file",
     "batch",
@@ -189,4 +190,5 @@ __all__ = [
     "unpin",
     "upgrade_db",
     "using_repo",
+    "verify",
 ]

@@ -105,3 +105,41 @@ def du(
     print_table([by, "count", "bytes"], rows, True, flex=(by,))
     if usage["orphan_blobs"]:
         say(f"{usage['orphan_blobs']} orphan blobs (no row names them): `provkit gc` removes them")
+
+
+@app.command()
+def verify(
+    repair: bool = typer.Option(
+        False, "--repair", help="Copy good copies over bad ones in a chained store; mark the rest"
+    ),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Re-hash every blob; report missing, corrupt and orphan blobs and rows whose inputs are gone."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    import provkit as p
+
+    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("verifying", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = p.verify(repair=repair, progress=progress)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        for problem in report.problems:
+            state = " (repaired)" if problem.repaired else ""
+            say(f"{problem.kind}: {problem.detail}{state}")
+        rate = human_size(int(report.bytes_per_second))
+        verdict = "ok" if report.ok else f"{len(report.problems)} problems"
+        size = human_size(report.bytes)
+        say(
+            f"checked {report.rows} rows, {report.blobs} blob copies ({size}) "
+            f"in {report.seconds:.2f} s, {rate}/s: {verdict}"
+        )
+    if not report.ok:
+        left = sum(1 for x in report.problems if not x.repaired)
+        raise p.ProvkitError(f"verify found {left} problem(s) left unrepaired")

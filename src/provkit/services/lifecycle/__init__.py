@@ -4,5 +4,6 @@ explaining a miss, and diffing two results' lineage."""
 from provkit.services.lifecycle.du import du
 from provkit.services.lifecycle.gc import GcReport, gc
 from provkit.services.lifecycle.pins import pin, pins, unpin
+from provkit.services.lifecycle.verify import VerifyReport, verify
 
-__all__ = ["GcReport", "du", "gc", "pin", "pins", "unpin"]
+__all__ = ["GcReport", "VerifyReport", "du", "gc", "pin", "pins", "unpin", "verify"]

@@ -100,6 +100,12 @@ class MemoryInventory:
                 return True
         return False
 
+    def dangling_edges(self) -> list[tuple[str, str]]:
+        records = self.repo._records
+        return [
+            (rid, pid) for rid, (f, _) in list(records.items()) for pid in f["input_artifact_ids"] if pid not in records
+        ]
+
     def delete_rows(self, ids: list[str], before: datetime) -> list[str]:
         deleted = []
         with self.repo._lock:

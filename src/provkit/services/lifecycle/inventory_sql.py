@@ -138,6 +138,17 @@ class SqlInventory:
             fresh = sa.select(_A.c.inputs_bytes).where(_A.c.added_at >= since, _A.c.inputs_bytes.is_not(None))
             return any(key in input_blob_keys(bytes(d)) for d in conn.execute(fresh).scalars())
 
+    def dangling_edges(self) -> list[tuple[str, str]]:
+        """(child, parent) edges whose parent is no artifact (registry records among them)."""
+        parent = _A.alias("parent")
+        stmt = (
+            sa.select(_E.c.artifact_id, _E.c.input_artifact_id)
+            .outerjoin(parent, parent.c.id == _E.c.input_artifact_id)
+            .where(parent.c.id.is_(None))
+        )
+        with self.engine.connect() as conn:
+            return [(c, p) for c, p in conn.execute(stmt)]
+
     # ---- deleting -----------------------------------------------------------------
     def delete_rows(self, ids: list[str], before: datetime) -> list[str]:
         """Delete these artifacts (only if added before ``before``) and their edges."""
