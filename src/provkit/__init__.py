@@ -46,7 +46,26 @@ from provkit.interfaces import display as _display
 from provkit.services.archiving import archive_file
 from provkit.services.decorator import ensure_proxies, provenance
 from provkit.services.filesets import Files, FileSet, Labels, run_files
-from provkit.services.lifecycle import GcReport, VerifyReport, du, gc, pin, pins, unpin, verify
+from provkit.services.lifecycle import (
+    GcReport,
+    Taint,
+    TaintedArtifactError,
+    TaintedWarning,
+    VerifyReport,
+    du,
+    gc,
+    get_on_tainted,
+    pin,
+    pins,
+    retract,
+    retracted,
+    set_on_tainted,
+    taint_of,
+    tainted,
+    unpin,
+    unretract,
+    verify,
+)
 from provkit.services.promote import promote
 from provkit.services.query import QueryError
 from provkit.services.registry import Dataset, Execution, Registry, register_handler
@@ -103,6 +122,16 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "unretract",
+    "tainted",
+    "taint_of",
+    "set_on_tainted",
+    "retracted",
+    "retract",
+    "get_on_tainted",
+    "TaintedWarning",
+    "TaintedArtifactError",
+    "Taint",
     "Artifact",
     "ArtifactGoneError",
     "ArtifactNotFoundError",

@@ -143,3 +143,30 @@ def verify(
     if not report.ok:
         left = sum(1 for x in report.problems if not x.repaired)
         raise p.ProvkitError(f"verify found {left} problem(s) left unrepaired")
+
+
+@app.command()
+def retract(
+    record_id: str = typer.Argument(..., help="Id (or a unique prefix) of an artifact, file artifact or dataset"),
+    reason: str = typer.Option(..., "--reason", help="What is wrong with it (shown wherever its taint shows)"),
+) -> None:
+    """Mark a record as wrong: everything built on it downstream becomes tainted."""
+    import provkit as p
+    from provkit.interfaces.cli._ids import resolve
+
+    full = resolve(record_id)
+    p.retract(full, reason)
+    tainted = [rid for rid, root in p.tainted().items() if root == full and rid != full]
+    say(f"retracted {full}; {len(tainted)} downstream records are tainted")
+
+
+@app.command()
+def unretract(record_id: str = typer.Argument(..., help="Id (or a unique prefix) of a retracted record")) -> None:
+    """Clear a retraction (descendants with no other retracted ancestor are clean again)."""
+    import provkit as p
+    from provkit.interfaces.cli._ids import resolve
+
+    full = resolve(record_id)
+    if not p.unretract(full):
+        raise ValueError(f"{full} is not retracted")
+    say(f"unretracted {full}")

@@ -29,7 +29,7 @@ from provkit.core.serializers import Serializer
 from provkit.core.sets import ArtifactSet
 from provkit.storage.blobstores.base import BlobStore
 from provkit.storage.repos import values
-from provkit.storage.repos.extensions import compiled, is_feature_record, value_wrapper
+from provkit.storage.repos.extensions import compiled, is_feature_record, load_checks, value_wrapper
 from provkit.storage.repos.graph import walk
 from provkit.storage.repos.stored_inputs import dump_inputs, estimated_nbytes, load_inputs_pickle
 
@@ -239,6 +239,8 @@ class Repository(ABC):
         repository) before they are deserialized; a corrupt copy in a chained store is
         skipped (and repaired from a good one). Damage is a BlobCorruptError.
         """
+        for check in load_checks():  # e.g. retraction: a tainted value warns or raises
+            check(self, artifact)
         return self._wrap(artifact, values.load_value(self, artifact))
 
     def _wrap(self, artifact: Artifact, value: Any) -> Any:
