@@ -47,19 +47,24 @@ from provkit.services.archiving import archive_file
 from provkit.services.decorator import ensure_proxies, provenance
 from provkit.services.filesets import Files, FileSet, Labels, run_files
 from provkit.services.lifecycle import (
+    Explanation,
     GcReport,
     Taint,
     TaintedArtifactError,
     TaintedWarning,
     VerifyReport,
     du,
+    explain,
+    explain_artifact,
     gc,
     get_on_tainted,
     pin,
     pins,
+    reset_stats,
     retract,
     retracted,
     set_on_tainted,
+    stats,
     taint_of,
     tainted,
     unpin,
@@ -122,6 +127,11 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "stats",
+    "reset_stats",
+    "explain_artifact",
+    "explain",
+    "Explanation",
     "unretract",
     "tainted",
     "taint_of",

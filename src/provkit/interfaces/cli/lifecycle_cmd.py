@@ -170,3 +170,20 @@ def unretract(record_id: str = typer.Argument(..., help="Id (or a unique prefix)
     if not p.unretract(full):
         raise ValueError(f"{full} is not retracted")
     say(f"unretracted {full}")
+
+
+@app.command()
+def explain(
+    artifact_id: str = typer.Argument(..., help="Id (or a unique prefix) of an artifact"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Why an artifact was computed: what differs from the earlier artifacts of its function."""
+    import provkit as p
+    from provkit.interfaces.cli._ids import resolve
+
+    explanation = p.explain_artifact(resolve(artifact_id))
+    if as_json:
+        print_json(explanation.to_dict())
+        return
+    for line in str(explanation).splitlines():
+        say(line)
