@@ -49,10 +49,12 @@ from provkit.services.filesets import Files, FileSet, Labels, run_files
 from provkit.services.lifecycle import (
     Explanation,
     GcReport,
+    LineageDiff,
     Taint,
     TaintedArtifactError,
     TaintedWarning,
     VerifyReport,
+    diff,
     du,
     explain,
     explain_artifact,
@@ -127,6 +129,8 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "diff",
+    "LineageDiff",
     "stats",
     "reset_stats",
     "explain_artifact",

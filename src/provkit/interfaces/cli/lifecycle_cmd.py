@@ -187,3 +187,33 @@ def explain(
         return
     for line in str(explanation).splitlines():
         say(line)
+
+
+@app.command("diff")
+def diff_cmd(
+    a: str = typer.Argument(..., help="Id (or a unique prefix) of the first result"),
+    b: str = typer.Argument(..., help="Id (or a unique prefix) of the second result"),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, json, dot or svg (differing records filled)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Two results side by side through their lineage: the first points where they diverge."""
+    import provkit as p
+    from provkit.interfaces.cli._ids import resolve
+
+    if fmt not in ("text", "json", "dot", "svg"):
+        raise ValueError(f"unknown --format {fmt!r}: use text, json, dot or svg")
+    result = p.diff(resolve(a), resolve(b))
+    if as_json or fmt == "json":
+        print_json(result.to_dict())
+    elif fmt == "dot":
+        print(result.to_dot())
+    elif fmt == "svg":
+        try:
+            import graphviz
+        except ImportError as exc:
+            raise p.ConfigError("--format svg needs graphviz: pip install 'provkit[vis]'") from exc
+
+        print(graphviz.Source(result.to_dot()).pipe(format="svg").decode())
+    else:
+        for line in str(result).splitlines():
+            say(line)

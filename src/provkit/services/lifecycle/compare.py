@@ -111,7 +111,7 @@ def compare(repo: Repository, old: Facts, new: Facts, *, depth: int = 8, env: bo
     if old.version != new.version:
         out.append(Difference("version", f"version {old.version} -> {new.version} of {new.name}", new.name,
                               old.version, new.version))  # fmt: skip
-    if old.source_hash and new.source_hash and old.source_hash != new.source_hash:
+    if old.version == new.version and old.source_hash and new.source_hash and old.source_hash != new.source_hash:
         out.append(Difference("source", f"the source of {new.name} changed (same name and version)", new.name,
                               old.source_hash, new.source_hash))  # fmt: skip
     if old.extra or new.extra:
