@@ -32,6 +32,7 @@ from provkit.core.serializers import get_serializer
 from provkit.core.source_check import check_source, source_hash
 from provkit.services.archiving import archive_file
 from provkit.services.inputs import Binder, storable, summarize_inputs
+from provkit.services.lifecycle.stats import note_hit, note_miss
 from provkit.services.storing import store_composite, store_file, store_value
 from provkit.storage import settings
 from provkit.storage.repos.base import Repository
@@ -181,13 +182,17 @@ class TrackedFunction:
             artifact = repo.lookup(artifact_id)
             if artifact is not None:
                 try:
-                    return self._hit(repo, artifact)
+                    result = self._hit(repo, artifact)
+                    note_hit(self.name, artifact, _perf() - t0)
+                    return result
                 except (BlobMissingError, BlobCorruptError):
                     repair = True  # no good copy of the value is left: recompute, store again
-        return self._miss(
+        result = self._miss(
             repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
             proxies, hash_duration, repair=repair, uncached=not use_cache,
         )  # fmt: skip
+        note_miss(self, repo, result.artifact, _perf() - t0)
+        return result
 
     @property
     def source_hash(self) -> str:

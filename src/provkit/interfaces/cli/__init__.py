@@ -20,6 +20,7 @@ def main() -> None:
         artifacts,
         curation_cmd,
         db,
+        lifecycle_cmd,
         lineage_cmd,
         registry_cmd,
     )

@@ -151,6 +151,9 @@ def show(
     art = p.load_artifact(artifact_id)
     data = {**art.to_dict(), "run_info": art.run_info}
     data.pop("load_kwargs", None)
+    taint = p.taint_of(artifact_id)
+    if taint is not None:  # retracted, or built on something retracted
+        data["retracted" if taint.record_id == taint.retracted_id else "tainted"] = taint.describe()
     if as_json:
         print_json(data)
         return

@@ -293,6 +293,8 @@ class SqlRepo(Repository):
             conn.execute(self._statements["artifact"], rows)
             if edges:
                 conn.execute(self._statements["edges"], edges)
+        for artifact, value in items:  # a gc running meanwhile may have taken a reused blob
+            self._ensure_blobs(artifact, value, None, None)
         return len(set(ids)) - int(present or 0)
 
     def _delete_record(self, artifact_id: str) -> None:
