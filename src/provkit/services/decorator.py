@@ -60,6 +60,7 @@ class TrackedFunction:
 
     def __init__(self, fn: Callable, **options: Any) -> None:
         self.fn = fn
+        self._options = options
         self.binder = binder = Binder(fn)
         version = options["version"]
         if not isinstance(version, int) or isinstance(version, bool):
@@ -102,6 +103,11 @@ class TrackedFunction:
         self._plain = not (
             self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn
         )
+
+    def __reduce__(self) -> tuple:
+        """Pickle as the function and its options (a repository by name), plus the source
+        hash taken here: a worker that cannot read the source still records the same one."""
+        return (_rebuild_tracked, (self.fn, self._options, self.source_hash))
 
     # ---- the call path ---------------------------------------------------------------
     def resolve_repo(self) -> Repository:
@@ -266,6 +272,12 @@ class TrackedFunction:
             same = i < len(vararg_hashes) and i < len(recorded_varargs) and recorded_varargs[i] is value
             out[f"*{i}"] = vararg_hashes[i] if same and not hashing.is_proxy(value) else content(value)
         return out
+
+
+def _rebuild_tracked(fn: Callable, options: dict, source: str | None) -> TrackedFunction:
+    tracked = TrackedFunction(fn, **options)
+    tracked._source_hash = source
+    return tracked
 
 
 def _check_serializers(name: str, serializer: Any, composite: bool) -> None:
