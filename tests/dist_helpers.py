@@ -57,3 +57,16 @@ def fails_once_slowly(x: int, seconds: float = 1.0) -> int:
 def total(values: list) -> int:
     note("total")
     return int(sum(values))
+
+
+@p.provenance()
+def slow_first(x: int) -> int:
+    """Very slow in the first process that runs it (marker file), quick afterwards."""
+    note("slow_first")
+    marker = os.environ["PROVKIT_TEST_COUNTS"] + ".first"
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        time.sleep(120)
+    else:
+        time.sleep(0.2)
+    return x * 3

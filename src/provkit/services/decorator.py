@@ -30,6 +30,7 @@ from provkit.core.files import FILE_SERIALIZER
 from provkit.core.runs import current_run_info, current_user
 from provkit.core.serializers import get_serializer
 from provkit.core.source_check import check_source, source_hash
+from provkit.services import single_flight
 from provkit.services.archiving import archive_file
 from provkit.services.inputs import Binder, storable, summarize_inputs
 from provkit.services.storing import store_composite, store_file, store_value
@@ -98,6 +99,9 @@ class TrackedFunction:
         _check_serializers(self.name, self.serializer, self.returns_composite)
         self.use_cache = options["use_cache"]
         self.read_only = options["read_only"]
+        self.single_flight = options.get("single_flight")
+        if self.single_flight is not None and not isinstance(self.single_flight, bool):
+            raise ConfigError(f"single_flight of {fn.__qualname__} must be True, False or None")
         self._source_hash: str | None = None
         self._plain_name = type(self.name) is str
         self._plain = not (
@@ -190,10 +194,22 @@ class TrackedFunction:
                     return self._hit(repo, artifact)
                 except (BlobMissingError, BlobCorruptError):
                     repair = True  # no good copy of the value is left: recompute, store again
+        if use_cache and not repair and self._single_flight(repo):  # one computation across processes
+            return single_flight.run(repo, artifact_id, self.name, lambda: self._miss(
+                repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
+                proxies, hash_duration, repair=False, uncached=False,
+            ), functools.partial(self._hit, repo))  # fmt: skip
         return self._miss(
             repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
             proxies, hash_duration, repair=repair, uncached=not use_cache,
         )  # fmt: skip
+
+    def _single_flight(self, repo: Repository) -> bool:
+        if self.single_flight is False or not repo.write:
+            return False
+        if settings.get_read_only() if self.read_only is None else self.read_only:
+            return False
+        return self.single_flight or single_flight.get_single_flight()
 
     @property
     def source_hash(self) -> str:
@@ -314,10 +330,13 @@ def provenance(
     use_cache: bool | None = None,
     read_only: bool | None = None,
     tags: Iterable[str] | None = None,
+    single_flight: bool | None = None,
 ) -> Callable[[Callable], Callable]:
     """Cache a function's results by value of its inputs and record their lineage.
 
     Returns values wrapped in ``ArtifactProxy``; see the README for every parameter.
+    ``single_flight=False`` lets every process that misses compute (no lease); None
+    follows the global setting (``single_flight`` config key, on by default).
     ``@provenance`` without parentheses is the same as ``@provenance()``.
     """
     if callable(version):  # @provenance without parentheses: ``version`` is the function
