@@ -70,3 +70,30 @@ def slow_first(x: int) -> int:
     else:
         time.sleep(0.2)
     return x * 3
+
+
+@p.provenance()
+def slow_on_first_worker(x: int) -> int:
+    """Writes its process id to ``$PROVKIT_TEST_COUNTS.pid`` and sleeps long the first time
+    (so a test can kill that worker mid-task); quick in any later process."""
+    note("slow_on_first_worker")
+    marker = os.environ["PROVKIT_TEST_COUNTS"] + ".pid"
+    if not os.path.exists(marker):
+        with open(marker, "w", encoding="utf-8") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(120)
+    return x * 10
+
+
+@p.provenance()
+def ones(n: int):
+    import numpy as np
+
+    note("ones")
+    return np.ones(n, dtype=np.uint8)
+
+
+@p.provenance()
+def nbytes_of(array) -> int:
+    note("nbytes_of")
+    return int(array.nbytes)
