@@ -148,3 +148,53 @@ def test_killed_worker_mid_task_retried_elsewhere_one_row_no_orphan_blobs(client
     from provkit.services.leases import leases_for
 
     assert leases_for(repo).count() == 0
+
+
+def test_postgres_and_s3_killed_worker_one_row_no_orphan_blobs(client, counts, tmp_path, postgres_url, s3_bucket):
+    import s3fs
+
+    basepath = f"{s3_bucket['bucket']}/artifacts"
+    config = {
+        "blobstores": {
+            "s3": {
+                "type": "s3",
+                "basepath": basepath,
+                "endpoint_url": s3_bucket["endpoint_url"],
+                "s3_config": s3_bucket["s3_config"],
+                "delete": True,
+            },
+        },
+        "artifact_repos": {
+            "team": {"type": "postgres", "db": postgres_url, "store": "s3", "delete": True, "inline_max_bytes": 0}
+        },
+        "default_repo": "team",
+        "single_flight_ttl": 1.5,
+        "single_flight_poll": 0.2,
+    }
+    p.load_config(config)
+    pdask.setup(client)
+    upstream = client.map(add, [1, 2], [10, 10])
+    future = client.submit(slow_on_first_worker, client.submit(total, upstream))
+    pid_file = Path(counts + ".pid")
+    deadline = time.monotonic() + 90
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    result = future.result(timeout=120)
+    assert int(result) == 230
+    assert count(counts, "slow_on_first_worker") == 2
+    repo = p.get_default_repo()
+    ids = sorted(repo.artifact_ids())
+    assert len(ids) == 4  # add x2, total, slow: one row each
+    referenced = set()
+    for artifact_id in ids:
+        artifact = repo.get_artifact(artifact_id)
+        referenced |= {artifact.value_id, artifact.id}
+    fs = s3fs.S3FileSystem(endpoint_url=s3_bucket["endpoint_url"], skip_instance_cache=True, **s3_bucket["s3_config"])
+    blobs = {path.rsplit("/", 1)[1] for path in fs.find(basepath)}
+    assert blobs and blobs <= referenced  # no orphan blob
+    assert result.artifact.input_artifact_ids == [total([add(1, 10), add(2, 10)]).artifact.id]
+    from provkit.services.leases import leases_for
+
+    assert leases_for(repo).count() == 0

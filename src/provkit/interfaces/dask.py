@@ -31,6 +31,7 @@ from provkit.storage.config import Config, load_yaml
 
 try:
     import dask.base
+    import dask.sizeof
     from distributed import Client, get_worker
     from distributed.diagnostics.plugin import WorkerPlugin
     from distributed.utils import thread_state
@@ -104,3 +105,10 @@ def _token_of_proxy(proxy: ArtifactProxy) -> tuple:
 @dask.base.normalize_token.register(Artifact)
 def _token_of_artifact(artifact: Artifact) -> tuple:
     return ("provkit.artifact", artifact.id)
+
+
+@dask.sizeof.sizeof.register(ArtifactProxy)
+def _sizeof_proxy(proxy: ArtifactProxy) -> int:
+    """What a proxy holds in a worker's memory (its value), for Dask's memory management;
+    moving or spilling it costs only its reference."""
+    return int(dask.sizeof.sizeof(proxy.__wrapped__)) + 200
