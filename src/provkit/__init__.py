@@ -31,6 +31,7 @@ from provkit.core.errors import (
     SchemaVersionError,
     SerializationError,
     SetNotFoundError,
+    SingleFlightTimeoutError,
     StoreError,
     UnknownSerializerError,
     UntrustedValueError,
@@ -86,6 +87,7 @@ from provkit.services.sets import (
     load_set_by_name,
     provenance_set,
 )
+from provkit.services.single_flight import get_single_flight, set_single_flight
 from provkit.storage.batching import batch
 from provkit.storage.config import Config, from_config
 from provkit.storage.migrations import upgrade_db
@@ -116,7 +118,7 @@ __version__ = "0.1.0"
 _SUBMODULES = frozenset({
     "archiving", "artifacts", "blobstores", "capture", "cli", "config", "decorator", "display", "errors", "files",
     "filesets", "hashing", "inputs", "lazy", "lineage", "migrations", "query", "query_sql", "registry", "repos",
-    "runs", "search", "serializers", "sets", "settings", "vis",
+    "runs", "search", "serializers", "sets", "settings", "vis", "stats", "single_flight",
 })  # fmt: skip
 
 
@@ -182,6 +184,7 @@ __all__ = [
     "SchemaVersionError",
     "SerializationError",
     "SetNotFoundError",
+    "SingleFlightTimeoutError",
     "StoreError",
     "UnknownSerializerError",
     "SourceChangedWarning",
@@ -203,6 +206,7 @@ __all__ = [
     "get_check_mutations",
     "get_default_repo",
     "get_read_only",
+    "get_single_flight",
     "get_repo_by_name",
     "get_run_info_fn",
     "get_use_cache",
@@ -228,6 +232,7 @@ __all__ = [
     "set_check_mutations",
     "set_default_repo",
     "set_read_only",
+    "set_single_flight",
     "set_run_info_fn",
     "set_use_cache",
     "unpin",

@@ -227,7 +227,7 @@ class Artifact:
         return new
 
     def __reduce__(self) -> tuple:
-        return (load_artifact, (self.id,))
+        return (load_artifact, (self.id, _repo_name(self.repo)))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Artifact) and other.id == self.id
@@ -271,7 +271,8 @@ class ArtifactProxy(wrapt.ObjectProxy):
         return f"<provkit.ArtifactProxy({self._self_artifact.id}) {self.__wrapped__!r} >"
 
     def __reduce__(self) -> tuple:
-        return (load_proxy, (self._self_artifact.id,))
+        artifact = self._self_artifact
+        return (load_proxy, (artifact.id, _repo_name(artifact.repo)))
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         return self.__reduce__()
@@ -340,10 +341,40 @@ def default_repo() -> Repository:
     return _default_repo()
 
 
-def load_artifact(artifact_id: str) -> Artifact:
-    """Load the Artifact with ``artifact_id`` from the default repository (inside
+#: Returns the configured repository of a name; set by the storage layer (``use_repo_resolver``).
+_repo_by_name: Callable[[str], Repository] | None = None
+
+
+def use_repo_resolver(resolver: Callable[[str], Repository]) -> None:
+    """Tell the records how to find a configured repository by name (the storage layer's
+    settings call this once), so references pickled with a repo name load from it."""
+    global _repo_by_name
+    _repo_by_name = resolver
+
+
+def repo_named(name: str) -> Repository:
+    """The configured repository called ``name`` (what a pickled repository becomes)."""
+    if _repo_by_name is None:
+        from provkit.core.errors import RepoError
+
+        raise RepoError("no repository resolver is set up: import provkit first")
+    return _repo_by_name(name)
+
+
+def _repo_name(repo: Repository | None) -> str | None:
+    return getattr(repo, "name", None)
+
+
+def load_artifact(artifact_id: str, repo_name: str | None = None) -> Artifact:
+    """Load the Artifact with ``artifact_id`` from the default repository, or, when it is
+    not there, from the configured repository ``repo_name`` it was pickled from (inside
     ``capture_set`` it joins the set)."""
-    artifact = default_repo().get_artifact(artifact_id)
+    repo = default_repo()
+    artifact = repo.lookup(artifact_id)
+    if artifact is None and repo_name is not None and repo_name != repo.name:
+        artifact = repo_named(repo_name).lookup(artifact_id)
+    if artifact is None:
+        artifact = repo.get_artifact(artifact_id)  # raises ArtifactNotFoundError
     note_artifact(artifact.id)
     return artifact
 
@@ -359,9 +390,9 @@ def coerce_to_artifact(item: Any) -> Artifact:
     raise TypeError(f"expected an Artifact, an ArtifactProxy or an artifact id, got {type(item).__name__}")
 
 
-def load_proxy(artifact_id: str) -> ArtifactProxy:
-    """Load the value of ``artifact_id`` from the default repository, as a proxy."""
-    return load_artifact(artifact_id).proxy()
+def load_proxy(artifact_id: str, repo_name: str | None = None) -> ArtifactProxy:
+    """Load the value of ``artifact_id`` as a proxy (from where ``load_artifact`` finds it)."""
+    return load_artifact(artifact_id, repo_name).proxy()
 
 
 def record_id_of(item: Any, context: str = "expected") -> str:

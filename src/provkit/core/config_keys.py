@@ -22,7 +22,7 @@ __all__ = ["BOOL_KEYS", "KEY_TYPES", "check_types"]
 #: every boolean key of the top level, stores and repos
 BOOL_KEYS = frozenset(
     {
-        "use_cache", "check_mutations", "read_only",  # top level
+        "use_cache", "check_mutations", "read_only", "single_flight",  # top level
         "read", "write", "delete", "read_through_write", "verify",  # stores and repos
         "create_bucket", "create_db", "persistent_connections", "fsync",
     }
@@ -43,6 +43,10 @@ def _is_mapping(value: Any) -> bool:
 
 def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def _is_names(value: Any) -> bool:
@@ -76,6 +80,10 @@ KEY_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "mode": (_optional(_is_count), "a permission mode such as 0o440 (an int)"),
     "dir_mode": (_optional(_is_count), "a permission mode such as 0o2770 (an int)"),
     "sign_key_env": (_optional(_is_str), "the name of an environment variable holding the key (string)"),
+    **{
+        key: (_optional(_is_seconds), "a number of seconds > 0")
+        for key in ("single_flight_ttl", "single_flight_poll", "single_flight_timeout")
+    },
 }
 
 

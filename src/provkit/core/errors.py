@@ -20,6 +20,7 @@
         ├── ArtifactGoneError       an artifact in use was deleted meanwhile (e.g. by gc)
         ├── SetNotFoundError        no artifact set with that id / name / labels
         ├── SchemaVersionError      the database schema is older/newer than this code
+        ├── SingleFlightTimeoutError waited past single_flight_timeout for another computing process
         └── RegistryError           a dataset registry rule was broken
             ├── RecordNotFoundError         no dataset / execution with that id
             ├── RelpathTakenError           a live dataset already owns that relpath
@@ -227,3 +228,12 @@ class MissingProvenanceError(RegistryError):
     def __init__(self, message: str, *, missing: list[str]) -> None:
         super().__init__(message)
         self.missing = missing
+
+
+class SingleFlightTimeoutError(RepoError):
+    """Waited longer than ``single_flight_timeout`` for another process computing the same artifact."""
+
+    def __init__(self, message: str, *, artifact_id: str, holder: str | None) -> None:
+        super().__init__(message)
+        self.artifact_id = artifact_id
+        self.holder = holder

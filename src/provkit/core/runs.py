@@ -22,7 +22,7 @@ from provkit.core import hashing
 
 __all__ = [
     "current_run_info", "set_run_info_fn", "get_run_info_fn", "git_info", "python_packages", "as_user",
-    "current_user",
+    "current_user", "set_run_context_fn",
 ]  # fmt: skip
 
 _lock = threading.Lock()
@@ -144,8 +144,32 @@ def current_user() -> str | None:
     return name if name is not None else current_run_info().get("user")
 
 
+#: Called on each use of the run info; a dict it returns (e.g. the Dask task being run)
+#: is added to this process's run info, making a run of its own (see set_run_context_fn).
+_run_context_fn: Callable[[], dict | None] | None = None
+
+
+def set_run_context_fn(fn: Callable[[], dict | None] | None) -> None:
+    """Hook asked each time a run is recorded for fields of the current context (a Dask
+    task key, say); when it returns a dict, the run info is this process's plus those
+    fields, with its own id (hash of the process's run id and the fields)."""
+    global _run_context_fn
+    if fn is not None and not callable(fn):
+        raise TypeError(f"set_run_context_fn needs a callable, got {type(fn).__name__}")
+    _run_context_fn = fn
+
+
 def current_run_info() -> dict[str, Any]:
-    """This process's run info (with ``id``); computed once per process."""
+    """This process's run info (with ``id``), computed once per process; plus the current
+    context's fields when a context hook is set and has some."""
+    base = _process_run_info()
+    context = _run_context_fn() if _run_context_fn is not None else None
+    if not context:
+        return base
+    return {**base, **context, "id": hashing.hash(("provkit.run-context", base["id"], context))}
+
+
+def _process_run_info() -> dict[str, Any]:
     global _cached
     pid = os.getpid()
     cached = _cached

@@ -30,6 +30,7 @@ from provkit.core.files import FILE_SERIALIZER
 from provkit.core.runs import current_run_info, current_user
 from provkit.core.serializers import get_serializer
 from provkit.core.source_check import check_source, source_hash
+from provkit.services import single_flight
 from provkit.services.archiving import archive_file
 from provkit.services.inputs import Binder, storable, summarize_inputs
 from provkit.services.lifecycle.stats import note_hit, note_miss
@@ -61,6 +62,7 @@ class TrackedFunction:
 
     def __init__(self, fn: Callable, **options: Any) -> None:
         self.fn = fn
+        self._options = options
         self.binder = binder = Binder(fn)
         version = options["version"]
         if not isinstance(version, int) or isinstance(version, bool):
@@ -98,11 +100,19 @@ class TrackedFunction:
         _check_serializers(self.name, self.serializer, self.returns_composite)
         self.use_cache = options["use_cache"]
         self.read_only = options["read_only"]
+        self.single_flight = options.get("single_flight")
+        if self.single_flight is not None and not isinstance(self.single_flight, bool):
+            raise ConfigError(f"single_flight of {fn.__qualname__} must be True, False or None")
         self._source_hash: str | None = None
         self._plain_name = type(self.name) is str
         self._plain = not (
             self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn
         )
+
+    def __reduce__(self) -> tuple:
+        """Pickle as the function and its options (a repository by name), plus the source
+        hash taken here: a worker that cannot read the source still records the same one."""
+        return (_rebuild_tracked, (self.fn, self._options, self.source_hash))
 
     # ---- the call path ---------------------------------------------------------------
     def resolve_repo(self) -> Repository:
@@ -187,12 +197,26 @@ class TrackedFunction:
                     return result
                 except (BlobMissingError, BlobCorruptError):
                     repair = True  # no good copy of the value is left: recompute, store again
+        if use_cache and not repair and self._single_flight(repo):  # one computation across processes
+            result = single_flight.run(repo, artifact_id, self.name, lambda: self._miss(
+                repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
+                proxies, hash_duration, repair=False, uncached=False,
+            ), functools.partial(self._hit, repo))  # fmt: skip
+            note_miss(self, repo, result.artifact, _perf() - t0)
+            return result
         result = self._miss(
             repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
             proxies, hash_duration, repair=repair, uncached=not use_cache,
         )  # fmt: skip
         note_miss(self, repo, result.artifact, _perf() - t0)
         return result
+
+    def _single_flight(self, repo: Repository) -> bool:
+        if self.single_flight is False or not repo.write:
+            return False
+        if settings.get_read_only() if self.read_only is None else self.read_only:
+            return False
+        return self.single_flight or single_flight.get_single_flight()
 
     @property
     def source_hash(self) -> str:
@@ -273,6 +297,12 @@ class TrackedFunction:
         return out
 
 
+def _rebuild_tracked(fn: Callable, options: dict, source: str | None) -> TrackedFunction:
+    tracked = TrackedFunction(fn, **options)
+    tracked._source_hash = source
+    return tracked
+
+
 def _check_serializers(name: str, serializer: Any, composite: bool) -> None:
     """Unknown serializer names fail at decoration (a ValueError, as in provenance)."""
     if serializer is None:
@@ -307,10 +337,13 @@ def provenance(
     use_cache: bool | None = None,
     read_only: bool | None = None,
     tags: Iterable[str] | None = None,
+    single_flight: bool | None = None,
 ) -> Callable[[Callable], Callable]:
     """Cache a function's results by value of its inputs and record their lineage.
 
     Returns values wrapped in ``ArtifactProxy``; see the README for every parameter.
+    ``single_flight=False`` lets every process that misses compute (no lease); None
+    follows the global setting (``single_flight`` config key, on by default).
     ``@provenance`` without parentheses is the same as ``@provenance()``.
     """
     if callable(version):  # @provenance without parentheses: ``version`` is the function

@@ -161,3 +161,4 @@ def _reset_for_tests() -> None:
 
 
 artifacts.use_default_repo(get_default_repo)
+artifacts.use_repo_resolver(get_repo_by_name)

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from provkit.core.artifacts import Artifact, ArtifactProxy
+from provkit.core.artifacts import Artifact, ArtifactProxy, repo_named
 from provkit.core.errors import (
     ArtifactNotFoundError,
     PermissionDeniedError,
@@ -386,6 +386,16 @@ class Repository(ABC):
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         return f"<{type(self).__name__}{label}>"
+
+    def __reduce__(self) -> tuple:
+        """Pickle by name: the receiving process uses its own configured repository of
+        that name (connections and locks never travel)."""
+        if not self.name:
+            raise TypeError(
+                f"cannot pickle {self!r}: only configured (named) repositories pickle, as a reference by name; "
+                "configure it with load_config or pass its name (repo='name')"
+            )
+        return (repo_named, (self.name,))
 
 
 def check_limit(limit: int | None) -> None:

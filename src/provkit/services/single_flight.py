@@ -1,0 +1,199 @@
+"""Single-flight: one computation per artifact across every process sharing a repository.
+
+On a cache miss the caller takes the artifact's lease (one statement). The holder
+computes and stores the artifact, then gives the lease back; a heartbeat thread keeps
+its leases alive meanwhile (every ``ttl / 3`` seconds). A caller that finds the lease
+held waits, polling (a short interval growing to ``single_flight_poll``): when the
+artifact appears it is loaded (a hit); when the lease is free again, because the holder
+raised (it releases at once) or died (its lease expired after ``single_flight_ttl``
+seconds without a heartbeat), the waiter takes it and computes itself. Errors are not
+shared: each waiter that computes gets its own result or its own exception.
+
+Config keys (top level): ``single_flight`` (default true), ``single_flight_ttl``
+(seconds, default 30), ``single_flight_poll`` (longest poll interval, default 0.5 s),
+``single_flight_timeout`` (longest wait in seconds, default null: as long as the holder
+is alive; then SingleFlightTimeoutError). ``@provenance(single_flight=False)`` turns it
+off for one function, ``set_single_flight(False)`` for the process. Time spent waiting
+is logged (logger ``provkit``) and counted in ``provkit.stats``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from provkit.core import stats
+from provkit.core.errors import ConfigError, SingleFlightTimeoutError
+from provkit.services.leases import LeaseTable, leases_for
+from provkit.storage import settings
+from provkit.storage.repos.base import Repository
+
+__all__ = ["run", "settings_now", "owner_id", "set_single_flight", "get_single_flight"]
+
+log = logging.getLogger("provkit")
+
+DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.5, "single_flight_timeout": None}
+_override: dict[str, Any] = {}
+_owner: tuple[int, str] | None = None
+
+
+def set_single_flight(enabled: bool | None = None, *, ttl: float | None = None, poll: float | None = None,
+                      timeout: float | None = None) -> None:  # fmt: skip
+    """Switch single-flight on/off for this process and/or set its timings (seconds);
+    arguments left out keep their value (from the config, or the defaults)."""
+    if enabled is not None:
+        if not isinstance(enabled, bool):
+            raise TypeError(f"single_flight must be True or False, got {enabled!r}")
+        _override["single_flight"] = enabled
+    for key, value in (("single_flight_ttl", ttl), ("single_flight_poll", poll), ("single_flight_timeout", timeout)):
+        if value is not None:
+            _override[key] = _positive(key, value)
+
+
+def get_single_flight() -> bool:
+    return bool(settings_now()["single_flight"])
+
+
+def _positive(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{key} must be a number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def settings_now() -> dict[str, Any]:
+    """The single-flight settings in force: ``set_single_flight`` over the config over defaults."""
+    raw = settings.current_config().raw
+    out = dict(DEFAULTS)
+    for key in DEFAULTS:
+        if key in raw and raw[key] is not None:
+            out[key] = raw[key] if key == "single_flight" else _positive(key, raw[key])
+    out.update(_override)
+    return out
+
+
+def owner_id() -> str:
+    """This process's lease owner name: host:pid:token (new after a fork)."""
+    global _owner
+    pid = os.getpid()
+    if _owner is None or _owner[0] != pid:
+        _owner = (pid, f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}")
+    return _owner[1]
+
+
+class _Heartbeat:
+    """One daemon thread per process renewing the leases this process holds."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.held: dict[tuple[int, str], tuple[LeaseTable, float]] = {}
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="provkit-lease-heartbeat", daemon=True)
+        self.thread.start()
+
+    def hold(self, table: LeaseTable, artifact_id: str, ttl: float) -> None:
+        with self.lock:
+            self.held[(id(table), artifact_id)] = (table, ttl)
+        self.wake.set()
+
+    def drop(self, table: LeaseTable, artifact_id: str) -> None:
+        with self.lock:
+            self.held.pop((id(table), artifact_id), None)
+
+    def _loop(self) -> None:
+        while True:
+            with self.lock:
+                items = list(self.held.items())
+            self.wake.clear()
+            if not items:
+                self.wake.wait()
+                continue
+            self.wake.wait(min(ttl for _, ttl in (v for _, v in items)) / 3)
+            with self.lock:
+                items = [(k, v) for k, v in self.held.items()]
+            by_table: dict[int, tuple[LeaseTable, list[str], float]] = {}
+            for (key, artifact_id), (table, ttl) in items:
+                entry = by_table.setdefault(key, (table, [], ttl))
+                entry[1].append(artifact_id)
+            for table, ids, ttl in by_table.values():
+                try:
+                    table.renew(owner_id(), ids, time.time(), ttl)
+                except Exception:  # the holder goes on; its lease may expire and another compute too
+                    log.exception("provkit: could not renew single-flight leases %s", ids)
+
+
+_beat: _Heartbeat | None = None
+_beat_lock = threading.Lock()
+
+
+def _heartbeat() -> _Heartbeat:
+    global _beat
+    beat = _beat
+    if beat is None or beat.pid != os.getpid():
+        with _beat_lock:
+            if _beat is None or _beat.pid != os.getpid():
+                _beat = _Heartbeat()
+            beat = _beat
+    return beat
+
+
+def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any],
+        load: Callable[[Any], Any]) -> Any:  # fmt: skip
+    """``compute()`` once across processes; others ``load(artifact)`` what it stored."""
+    config = settings_now()
+    ttl, poll_max, timeout = config["single_flight_ttl"], config["single_flight_poll"], config["single_flight_timeout"]
+    table = leases_for(repo)
+    owner = owner_id()
+    if table.try_acquire(artifact_id, owner, time.time(), ttl):
+        stats.add("single_flight.acquired")
+        return _holding(table, artifact_id, owner, ttl, compute)
+    stats.add("single_flight.waits")
+    started = time.perf_counter()
+    holder = table.holder(artifact_id)
+    log.info("provkit: %s (%s) is being computed by %s; waiting", name, artifact_id, holder[0] if holder else "?")
+    delay = min(0.02, poll_max)
+    while True:
+        time.sleep(delay)
+        delay = min(delay * 1.5, poll_max)
+        artifact = repo.lookup(artifact_id)
+        if artifact is not None:
+            _waited(started, name, artifact_id, "loaded")
+            stats.add("single_flight.loaded_after_wait")
+            return load(artifact)
+        if table.try_acquire(artifact_id, owner, time.time(), ttl):
+            _waited(started, name, artifact_id, "computing it here (the holder failed or died)")
+            stats.add("single_flight.computed_after_wait")
+            stats.add("single_flight.acquired")
+            return _holding(table, artifact_id, owner, ttl, compute)
+        if timeout is not None and time.perf_counter() - started > timeout:
+            _waited(started, name, artifact_id, "gave up")
+            holder = table.holder(artifact_id)
+            raise SingleFlightTimeoutError(
+                f"waited {timeout:g} s (single_flight_timeout) for {name} ({artifact_id}) computed by "
+                f"{holder[0] if holder else 'another process'}",
+                artifact_id=artifact_id,
+                holder=holder[0] if holder else None,
+            )
+
+
+def _waited(started: float, name: str, artifact_id: str, outcome: str) -> float:
+    waited = time.perf_counter() - started
+    stats.add("single_flight.wait_seconds", waited)
+    log.info("provkit: waited %.3f s for %s (%s): %s", waited, name, artifact_id, outcome)
+    return waited
+
+
+def _holding(table: LeaseTable, artifact_id: str, owner: str, ttl: float, compute: Callable[[], Any]) -> Any:
+    beat = _heartbeat()
+    beat.hold(table, artifact_id, ttl)
+    try:
+        return compute()
+    finally:  # done or raised: waiters load the result or take the lease at once
+        beat.drop(table, artifact_id)
+        table.release(artifact_id, owner)
