@@ -16,7 +16,7 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Entry point of the ``provkit`` script."""
-    from provkit.interfaces.cli import artifacts, db, lineage_cmd, registry_cmd  # noqa: F401 - registers the commands
+    from provkit.interfaces.cli import artifacts, db, lineage_cmd, registry_cmd, ui_cmd  # noqa: F401 - registers the commands
     from provkit.interfaces.cli._app import run
 
     sys.exit(run())
