@@ -37,8 +37,9 @@ def serve(repo: Any = None, host: str = "127.0.0.1", port: int = 8765, token: st
     """Serve the pages with uvicorn until interrupted; a non-local ``host`` needs a ``token``."""
     require_ui()
     if host not in LOCAL_HOSTS and not token:
-        raise ProvkitError(f"binding to {host!r} (not localhost) needs --token: anyone who can reach it could read "
-                           "the repository")
+        raise ProvkitError(
+            f"binding to {host!r} (not localhost) needs --token: anyone who can reach it could read the repository"
+        )
     import uvicorn
 
     uvicorn.run(create_app(repo, token), host=host, port=port, log_level="warning")

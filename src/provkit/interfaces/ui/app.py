@@ -115,7 +115,7 @@ class _Pages:
 
     def artifact_file(self, request: Request) -> Response:
         artifact_id, relpath = request.path_params["id"], request.path_params["relpath"]
-        artifact, stream = self._stored_file(artifact_id, relpath)
+        _, stream = self._stored_file(artifact_id, relpath)
         return _download(stream, relpath, request.query_params.get("inline") == "1")
 
     def artifact_preview(self, request: Request) -> Response:
@@ -225,7 +225,7 @@ def _download(stream: Any, relpath: str, inline: bool) -> Response:
     media = details.content_type(relpath)
     inline = inline and media in details.IMAGE_TYPES.values()
     quoted = name.replace("\\", "_").replace('"', "_")
-    disposition = f"{'inline' if inline else 'attachment'}; filename=\"{quoted}\""
+    disposition = f'{"inline" if inline else "attachment"}; filename="{quoted}"'
 
     def chunks() -> Any:
         with stream as fh:
@@ -258,8 +258,13 @@ def create_app(repo: Any = None, token: str | None = None) -> Any:
                 return pages.render("error.html", 400, title="Bad request", message=_safe(exc), detail=None)
             except Exception as exc:  # reported to the visitor by type, to the server log in full
                 _log.exception("provkit ui: %s failed", request.url.path)
-                return pages.render("error.html", 500, title="Server error", detail=None,
-                                    message=f"The page failed ({type(exc).__name__}); the server log has details.")
+                return pages.render(
+                    "error.html",
+                    500,
+                    title="Server error",
+                    detail=None,
+                    message=f"The page failed ({type(exc).__name__}); the server log has details.",
+                )
 
         return endpoint
 

@@ -65,10 +65,12 @@ class ArtifactInfo:
 
 def artifact_info(artifact: Any) -> ArtifactInfo:
     run = artifact.run_info or {}
-    timings = [(label, getattr(artifact, attr)) for label, attr in (
-        ("compute", "compute_duration"), ("hashing inputs", "hash_duration"), ("hashing the value", "value_id_duration"),
-    ) if getattr(artifact, attr) is not None]  # fmt: skip
-    custom = {k: v for k, v in artifact.custom_fields.items() if k not in ("file_sizes", "file_hashes", "file_relpaths")}
+    names = (("compute", "compute_duration"), ("hashing inputs", "hash_duration"),
+             ("hashing the value", "value_id_duration"))  # fmt: skip
+    timings = [(label, getattr(artifact, attr)) for label, attr in names if getattr(artifact, attr) is not None]
+    custom = {
+        k: v for k, v in artifact.custom_fields.items() if k not in ("file_sizes", "file_hashes", "file_relpaths")
+    }
     return ArtifactInfo(artifact, run, artifact.serializer == FILE_SERIALIZER and artifact.kind != "files", timings,
                         custom)  # fmt: skip
 
@@ -136,13 +138,25 @@ def read_head(stream: Any) -> bytes:
         return fh.read(PREVIEW_BYTES + 1)
 
 
+def _file_name(dataset: Any) -> str:
+    return posixpath.basename(dataset.location or dataset.relpath)
+
+
 def dataset_files(dataset: Any) -> list[dict]:
-    return [{"relpath": rel, "size": entry.get("size"), "hash": entry.get("hash"), "kind": preview_kind(rel)}
-            for rel, entry in sorted(dataset.manifest.items())]  # fmt: skip
+    """relpath, size, hash of each file (a one-file dataset's file is named by its location)."""
+    rows = []
+    for rel, entry in sorted(dataset.manifest.items()):
+        shown = rel or _file_name(dataset)
+        rows.append(
+            {"relpath": shown, "size": entry.get("size"), "hash": entry.get("hash"), "kind": preview_kind(shown)}
+        )
+    return rows
 
 
 def open_dataset_file(registry: Any, dataset: Any, relpath: str) -> Any:
     """A binary stream of one file of a dataset (RecordNotFoundError if it has no such file)."""
+    if dataset.data_org == "file" and relpath == _file_name(dataset):
+        relpath = ""
     if relpath not in dataset.manifest or dataset.location is None:
         raise RecordNotFoundError(f"dataset {dataset.id} has no file {relpath!r}", record_id=dataset.id)
     area = registry.area
