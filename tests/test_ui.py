@@ -58,11 +58,15 @@ def _fill(repo, tmp_path) -> dict[str, str]:
             "ex": ex.id, "ds": ds.id}  # fmt: skip
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def site(request, tmp_path):
-    """(TestClient, ids, repo) over a filled repository of each SQL kind."""
+    """(TestClient, ids, repo) over a filled repository of each kind."""
     store = DiskStore(str(tmp_path / "blobs"))
-    if request.param == "sqlite":
+    if request.param == "memory":
+        from provkit.storage.repos.memory import MemoryRepo
+
+        repo = MemoryRepo(store)
+    elif request.param == "sqlite":
         repo = SqlRepo(f"sqlite:///{tmp_path / 'ui.db'}", store)
     else:
         from provkit.storage.repos.sql.postgres import PostgresRepo
@@ -174,7 +178,7 @@ def test_lineage_page_uses_the_lineage_functions_and_links_nodes(site):
 
 def test_not_found_and_errors_never_show_the_database_address(site):
     client, _, repo = site
-    url = str(repo._engine.url)
+    url = str(repo._engine.url) if hasattr(repo, "_engine") else repr(repo)
     for path in ("/artifacts/x1deadbeef", "/datasets/ds_nope", "/executions/ex_nope", "/sets/x1nope", "/lineage/x1no"):
         page = client.get(path)
         assert page.status_code == 404, path
