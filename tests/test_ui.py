@@ -217,3 +217,34 @@ def test_missing_extra_gives_the_install_hint(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a))
     with pytest.raises(p.ProvkitError, match=r"pip install 'provkit\[ui\]'.*uvicorn"):
         ui.create_app()
+
+
+def test_paging_keeps_ties_and_undated_rows_in_order(tmp_path, request):
+    """Keyset pages cross equal timestamps and the undated tail without a gap or repeat."""
+    from datetime import datetime, timedelta, timezone
+
+    from provkit import Artifact
+    from provkit import hash as hash_value
+    from provkit.core.runs import current_run_info
+    from provkit.storage.repos.memory import MemoryRepo
+    from provkit.storage.repos.sql.postgres import PostgresRepo
+
+    store = DiskStore(str(tmp_path / "blobs"))
+    repos = [MemoryRepo(store), SqlRepo(f"sqlite:///{tmp_path / 'k.db'}", store),
+             PostgresRepo(request.getfixturevalue("postgres_url"), store)]  # fmt: skip
+    t = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    times = [t] * 7 + [None] * 3 + [t + timedelta(seconds=s) for s in (-5, 1, 2, 3)]
+    for repo in repos:
+        items = [(Artifact(hash_value(("tie", i)), hash_value(i), "tie", fn_module="m", fn_name="f", serializer="json",
+                           computed_at=when, inputs_json={}, input_artifact_ids=[]), i)
+                 for i, when in enumerate(times)]  # fmt: skip
+        repo.save_batch(items, run_info=current_run_info())
+        client, seen, url = TestClient(create_app(repo)), [], "/search?name=tie&limit=3"
+        while url:
+            page = client.get(url)
+            assert page.status_code == 200, page.text[-400:]
+            seen += re.findall(r'href="/artifacts/(x1[0-9a-f]+)"', page.text)
+            nxt = re.search(r'id="next-page" href="([^"]+)"', page.text)
+            url = nxt.group(1).replace("&amp;", "&") if nxt else None
+        assert seen == [a.id for a in p.find_artifacts({"name": "tie"}, repo=repo)], repo
+        assert len(seen) == len(set(seen)) == len(times)

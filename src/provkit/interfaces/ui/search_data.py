@@ -118,12 +118,26 @@ def _cursor(after: str) -> tuple[str | None, str]:
     return (when or None), record_id
 
 
-def _older_than(column: str, after: str) -> dict:
-    """The query part "after this row" in newest-first order (undated rows come last)."""
+def _both(a: dict, b: dict) -> dict:
+    return {"$and": [a, b]} if a else b
+
+
+def _keyset(fetch: Any, query: dict, column: str, after: str, limit: int) -> list[Any]:
+    """Up to ``limit`` rows of ``query`` after the cursor, in newest-first order (undated
+    rows last, by id). Each part is a range the ``column`` index serves: rows dated up to
+    the cursor's time (less those already shown), then the undated ones."""
+    if not after:
+        return fetch(query, limit)
     when, record_id = _cursor(after)
-    if when is None:
-        return {column: None, "id": {"$gt": record_id}}
-    return {"$or": [{column: {"$lt": when}}, {column: when, "id": {"$gt": record_id}}, {column: None}]}
+    rows: list[Any] = []
+    if when is not None:
+        dated = {column: {"$lte": when}, "$nor": [{column: when, "id": {"$lte": record_id}}]}
+        rows = fetch(_both(query, dated), limit)
+        if len(rows) < limit:
+            rows += fetch(_both(query, {column: None}), limit - len(rows))
+    else:
+        rows = fetch(_both(query, {column: None, "id": {"$gt": record_id}}), limit)
+    return rows
 
 
 def _cursor_of(when: datetime | None, record_id: str) -> str:
@@ -175,11 +189,8 @@ def run_search(form: SearchForm, repo: Any) -> SearchPage:
 def _artifacts(form: SearchForm, repo: Any) -> SearchPage:
     from provkit.services.search import find_artifacts
 
-    query = artifact_query(form)
-    if form.after:
-        query = {"$and": [query, _older_than("computed_at", form.after)]} if query else _older_than(
-            "computed_at", form.after)  # fmt: skip
-    rows = list(find_artifacts(query, form.limit + 1, repo=repo))
+    rows = _keyset(lambda q, n: list(find_artifacts(q, n, repo=repo)), artifact_query(form), "computed_at",
+                   form.after, form.limit + 1)  # fmt: skip
     more = len(rows) > form.limit
     rows = rows[: form.limit]
     return SearchPage(form.kind, rows, _cursor_of(rows[-1].computed_at, rows[-1].id) if more else None)
@@ -188,11 +199,9 @@ def _artifacts(form: SearchForm, repo: Any) -> SearchPage:
 def _datasets(form: SearchForm, repo: Any) -> SearchPage:
     from provkit.services.registry import Registry
 
-    query = dataset_query(form)
-    if form.after:
-        query = {"$and": [query, _older_than("created_at", form.after)]} if query else _older_than(
-            "created_at", form.after)  # fmt: skip
-    rows = Registry(repo).find_datasets(query or None, all_statuses=form.history, limit=form.limit + 1)
+    registry = Registry(repo)
+    rows = _keyset(lambda q, n: registry.find_datasets(q or None, all_statuses=form.history, limit=n),
+                   dataset_query(form), "created_at", form.after, form.limit + 1)  # fmt: skip
     more = len(rows) > form.limit
     rows = rows[: form.limit]
     return SearchPage(form.kind, rows, _cursor_of(rows[-1].created_at, rows[-1].id) if more else None)
