@@ -250,7 +250,8 @@ def create_app(repo: Any = None, token: str | None = None) -> Any:
             try:
                 return await run_in_threadpool(handler, request)
             except _NOT_FOUND as exc:
-                what = request.url.path.split("/")[1].rstrip("s") or "page"
+                section = request.url.path.split("/")[1]
+                what = {"lineage": "record", "sets": "artifact set"}.get(section, section.rstrip("s") or "page")
                 return pages.render("error.html", 404, title="Not found", message=f"No {what} "
                                     f"{request.path_params.get('id', '')!r} in this repository.",
                                     detail=_safe(exc))  # fmt: skip
