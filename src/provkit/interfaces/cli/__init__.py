@@ -23,6 +23,7 @@ def main() -> None:
         lifecycle_cmd,
         lineage_cmd,
         registry_cmd,
+        ui_cmd,
     )
     from provkit.interfaces.cli._app import run
 

@@ -331,7 +331,10 @@ class SqlRepo(Repository):
         a = schema.artifacts
         where = plan.sql_where(self._engine.dialect.name)
         stmt = sa.select(*(a.c[name] for name in FULL_COLUMNS)).where(where)
-        stmt = stmt.order_by(a.c.computed_at.is_(None), a.c.computed_at.desc(), a.c.id)
+        if self._engine.dialect.name == "sqlite":  # NULL sorts lowest: undated rows come last, and the index
+            stmt = stmt.order_by(a.c.computed_at.desc(), a.c.id)  # on computed_at serves the order (LIMIT stops early)
+        else:
+            stmt = stmt.order_by(a.c.computed_at.is_(None), a.c.computed_at.desc(), a.c.id)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._engine.connect() as conn:
