@@ -118,7 +118,7 @@ __version__ = "0.1.0"
 _SUBMODULES = frozenset({
     "archiving", "artifacts", "blobstores", "capture", "cli", "config", "decorator", "display", "errors", "files",
     "filesets", "hashing", "inputs", "lazy", "lineage", "migrations", "query", "query_sql", "registry", "repos",
-    "runs", "search", "serializers", "sets", "settings", "vis", "stats", "single_flight",
+    "runs", "search", "serializers", "sets", "settings", "vis", "single_flight",
 })  # fmt: skip
 
 

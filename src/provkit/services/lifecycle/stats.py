@@ -13,6 +13,8 @@ import os
 import threading
 from typing import Any
 
+from provkit.core import stats as counters
+
 __all__ = ["note_hit", "note_miss", "reset_stats", "stats"]
 
 log = logging.getLogger("provkit")
@@ -21,7 +23,8 @@ _counts: dict[str, Any] = {}
 
 
 def reset_stats() -> None:
-    """Start counting afresh."""
+    """Start counting afresh (feature counters too)."""
+    counters.reset()
     with _lock:
         _counts.clear()
         _counts.update({"hits": 0, "misses": 0, "time_saved": 0.0, "hit_seconds": 0.0, "miss_seconds": 0.0,
@@ -32,10 +35,15 @@ reset_stats()
 
 
 def stats() -> dict:
-    """``{"hits", "misses", "time_saved", "hit_seconds", "miss_seconds", "by_name": {name: {hits, misses}}}``."""
+    """``{"hits", "misses", "time_saved", "hit_seconds", "miss_seconds", "wait_seconds",
+    "by_name": {name: {hits, misses}}, "counters": {...}}``: ``wait_seconds`` is the time
+    spent waiting for another process computing the same call (single-flight), and
+    ``counters`` every feature counter of ``provkit.core.stats``."""
     with _lock:
         out = dict(_counts)
         out["by_name"] = {k: dict(v) for k, v in _counts["by_name"].items()}
+    out["counters"] = counters.snapshot()
+    out["wait_seconds"] = counters.get("single_flight.wait_seconds")
     return out
 
 
