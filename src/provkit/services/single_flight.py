@@ -34,11 +34,12 @@ from provkit.services.leases import LeaseTable, leases_for
 from provkit.storage import settings
 from provkit.storage.repos.base import Repository
 
-__all__ = ["run", "settings_now", "owner_id", "set_single_flight", "get_single_flight"]
+__all__ = ["run", "settings_now", "owner_id", "set_single_flight", "get_single_flight", "worth_a_lease"]
 
 log = logging.getLogger("provkit")
 
-DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.5, "single_flight_timeout": None}
+DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.5, "single_flight_timeout": None,
+            "single_flight_min_seconds": 0.05}  # fmt: skip
 _override: dict[str, Any] = {}
 _owner: tuple[int, str] | None = None
 
@@ -60,6 +61,16 @@ def get_single_flight() -> bool:
     return bool(settings_now()["single_flight"])
 
 
+def worth_a_lease(last_compute: float | None) -> bool:
+    """Whether a miss takes a lease: always for a function not yet computed in this
+    process, else when its last computation took at least ``single_flight_min_seconds``
+    (a lease costs two small writes; recomputing a cheap call twice costs less)."""
+    config = settings_now()
+    if not config["single_flight"]:
+        return False
+    return last_compute is None or last_compute >= config["single_flight_min_seconds"]
+
+
 def _positive(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ConfigError(f"{key} must be a number of seconds > 0, got {value!r}")
@@ -72,7 +83,10 @@ def settings_now() -> dict[str, Any]:
     out = dict(DEFAULTS)
     for key in DEFAULTS:
         if key in raw and raw[key] is not None:
-            out[key] = raw[key] if key == "single_flight" else _positive(key, raw[key])
+            if key == "single_flight_min_seconds":
+                out[key] = float(raw[key])  # checked by the config (>= 0)
+            else:
+                out[key] = raw[key] if key == "single_flight" else _positive(key, raw[key])
     out.update(_override)
     return out
 
