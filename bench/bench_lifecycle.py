@@ -67,7 +67,9 @@ def _pin_all(repo, pinned: list[str]) -> None:
 def _floor_count(engine) -> float:
     t0 = time.perf_counter()
     with engine.connect() as conn:
-        conn.exec_driver_sql(f"{_REACH} SELECT count(*) FROM artifacts WHERE id NOT IN (SELECT id FROM k)").scalar()
+        conn.exec_driver_sql(
+            f"{_REACH} SELECT count(*) FROM artifacts a WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.id = a.id)"
+        ).scalar()
     return time.perf_counter() - t0
 
 
@@ -75,8 +77,10 @@ def _floor_delete(engine) -> float:
     t0 = time.perf_counter()
     with engine.begin() as conn:
         conn.exec_driver_sql(
-            f"{_REACH} DELETE FROM artifact_inputs WHERE artifact_id NOT IN (SELECT id FROM k)")  # fmt: skip
-        conn.exec_driver_sql(f"{_REACH} DELETE FROM artifacts WHERE id NOT IN (SELECT id FROM k)")
+            f"{_REACH} DELETE FROM artifact_inputs AS e WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.id = e.artifact_id)")  # fmt: skip
+        conn.exec_driver_sql(
+            f"{_REACH} DELETE FROM artifacts AS a WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.id = a.id)"
+        )
     return time.perf_counter() - t0
 
 

@@ -34,4 +34,9 @@ def kind_repo_fixture(request, tmp_path):
     p.load_config(config_for(request.param, str(tmp_path), url))
     repo = p.get_default_repo()
     repo.kind_name = request.param
-    return repo
+    yield repo
+    if request.param != "memory":  # close the connections (PostgreSQL warns about open ones)
+        raw = getattr(repo._local, "conn", None)
+        if raw is not None:
+            raw.close()
+        repo.engine.dispose()

@@ -20,13 +20,16 @@ def _writer(config: dict, seconds: float, tag: int, queue) -> None:
 
         @p.provenance(name="w.make")
         def make(i, tag, n):
-            return np.full(3000, i % 4, dtype="float64")  # 4 values, shared by many rows
+            return np.full(3000, i, dtype="float64")  # 4 values, shared by many rows
 
+        make(-1, tag, -1)
+        queue.put(("started", tag))  # gc starts once every writer is writing
         deadline = time.time() + seconds
         n = 0
         while time.time() < deadline:
-            result = make(n % 4, tag, n)
-            assert float(result[0]) == n % 4 % 4
+            value = (n // 40) % 4  # runs of one value: gc deletes a blob, then a writer reuses it
+            result = make(value, tag, n)
+            assert float(result[0]) == value
             n += 1
         queue.put(("ok", n))
     except Exception as exc:  # reported to the parent, which fails the test
@@ -51,8 +54,10 @@ def test_gc_with_writers_running_leaves_every_row_loadable(kind, tmp_path, reque
     writers = [ctx.Process(target=_writer, args=(config, 4.0, t, queue)) for t in range(2)]
     for w in writers:
         w.start()
+    started = [queue.get(timeout=120) for _ in writers]
+    assert all(s[0] == "started" for s in started), started
     runs = deleted_blobs = deleted_rows = 0
-    deadline = time.time() + 5.0
+    deadline = time.time() + 3.0  # the writers run a second longer than gc
     while time.time() < deadline:
         report = p.gc(grace=0)
         runs += 1

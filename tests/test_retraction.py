@@ -142,3 +142,14 @@ def test_retract_and_show_on_the_command_line(cli, tmp_path):
     assert "unretracted" in cli("unretract", root.artifact.id).stdout
     assert "tainted" not in json.loads(cli("show", child.artifact.id, "--json").stdout)
     assert cli("unretract", root.artifact.id, ok=False).returncode == 1
+
+
+def test_lineage_pictures_colour_retracted_and_tainted_records(kind_repo):
+    source, step = _chain()
+    root = source(1)
+    child = step(root, 1)
+    other = step(source(2), 1)
+    p.retract(root, "wrong")
+    dot = p.vis.visualize_lineage(child, show_values=False).source
+    assert dot.count("#e8a0a0") == 1 and dot.count("#f7dcc4") == 1
+    assert "#e8a0a0" not in p.vis.visualize_lineage(other, show_values=False).source

@@ -19,6 +19,8 @@ from provkit.core.hashing import is_proxy
 __all__ = ["visualize_lineage", "LineageGraph", "lineage_artifacts", "lineage_records"]
 
 _ROOT_COLOR = "#c0392b"
+_RETRACTED_FILL = "#e8a0a0"  # a retracted record
+_TAINTED_FILL = "#f7dcc4"  # built on a retracted record
 
 
 def _root(obj: Any, repo: Any = None) -> tuple[Any, Any]:
@@ -138,12 +140,19 @@ def visualize_lineage(
     dot = graphviz.Digraph(
         "lineage", graph_attr={"rankdir": "LR"}, node_attr={"fontname": "Helvetica", "fontsize": "10"}
     )
+    from provkit.services.lifecycle.retraction import retracted, tainted
+
+    taint = tainted(repo) if retracted(repo) else {}
     for record in records.values():
         style = {"color": _ROOT_COLOR, "penwidth": "2.5"} if record.id == root.id else {}
         if link is not None:
             style = {**style, "URL": link(record.id), "target": "_top", "tooltip": record.id}
+        if record.id in taint:
+            style["fillcolor"] = _RETRACTED_FILL if taint[record.id] == record.id else _TAINTED_FILL
         kind = getattr(record, "kind", None)
         if kind in ("dataset", "execution"):
+            if "fillcolor" in style:
+                style["style"] = "filled"
             _registry_node(dot, record, style)
             for parent in _parent_ids(record):
                 if parent in records:
@@ -172,7 +181,8 @@ def _artifact_node(dot: Any, artifact: Artifact, records: dict, show_values: boo
     if show_values and artifact._value_bytes is not None and artifact.repo is not None:
         with contextlib.suppress(ProvkitError):
             label += f"<br/><i>{html.escape(_short(repr(artifact.repo.load_value(artifact))))}</i>"
-    dot.node(artifact.id, label=label + ">", shape="box", style="rounded", **style)
+    shape_style = "rounded,filled" if "fillcolor" in style else "rounded"
+    dot.node(artifact.id, label=label + ">", shape="box", style=shape_style, **style)
     by_input: dict[str, list[str]] = {}
     for arg, summary in artifact.inputs_json.items():
         items = summary if arg == "__varargs" else [summary]

@@ -176,17 +176,24 @@ def gc(
     cutoff = now - timedelta(seconds=grace_s)  # rows and blobs newer than this are left alone
     newer = parse_age(keep_newer)
     roots, loose_sets = _roots(repo, set_labels, datasets, report)
-    keep = inventory.keep_set(roots, now - timedelta(seconds=newer) if newer is not None else None, keep_last,
-                              _composite_members(repo))  # fmt: skip
-    doomed = [r for r in inventory.rows() if r.id not in keep and (r.added_at is None or r.added_at < cutoff)]
-    if not dry_run:  # rows made since from a doomed row keep it (and its upstream)
-        protected = inventory.ancestors_of_new(cutoff)
-        doomed = [r for r in doomed if r.id not in protected]
-    report.kept = inventory.count() - len(doomed)
-    doomed_ids = {r.id for r in doomed}
+    recent = inventory.recent(cutoff)  # within the grace period: kept, with what they were made from
+    report.roots["recent"] = len(recent)
+    keep = inventory.keep_set(roots | recent, now - timedelta(seconds=newer) if newer is not None else None,
+                              keep_last, _composite_members(repo))  # fmt: skip
     store = repo.store
     store_keys = set(blobs.iter_keys(store)) if store is not None else set()
-    live = _live_keys(inventory, doomed_ids, store_keys)
+    doomed, live = [], set()
+    for row in inventory.rows(times=False):  # one pass: what goes, and the blob keys of what stays
+        if row.id in keep:
+            live |= keys_of(row, store_keys)
+        else:
+            doomed.append(row)
+    if not dry_run:  # rows made since the plan from a doomed row keep it (and its upstream)
+        protected = inventory.ancestors_of_new(cutoff)
+        doomed = [r for r in doomed if r.id not in protected]
+    doomed_ids = {r.id for r in doomed}
+    report.kept = inventory.count() - len(doomed)
+    live |= inventory.input_blob_refs(doomed_ids, store_keys)
     by_name: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     blob_keys: dict[str, str] = {}  # key -> name of the first doomed row naming it
     for row in doomed:

@@ -29,7 +29,11 @@ class MemoryInventory:
                    len(vb or b"") + len(ib or b""), vb is None, ib is None, f.get("added_at"), fields,
                    bool(f.get("composite")))  # fmt: skip
 
-    def rows(self, ids: Iterable[str] | None = None) -> Iterator[Row]:
+    def recent(self, since: datetime) -> set[str]:
+        records = list(self.repo._records.items())
+        return {rid for rid, (f, _) in records if f.get("added_at") and f["added_at"] >= since}
+
+    def rows(self, ids: Iterable[str] | None = None, *, times: bool = True) -> Iterator[Row]:
         for rid in list(self.repo._records) if ids is None else ids:
             row = self._row(rid)
             if row is not None:

@@ -31,6 +31,11 @@ def _row(r: Any) -> Row:
     return Row(r[0], r[1], r[2], r[3], r[4], int(r[5] or 0), bool(r[6]), bool(r[7]), utc(r[8]), fields, bool(r[10]))
 
 
+def _lean_row(r: Any) -> Row:
+    fields = from_json(r[9]) if r[9] is not None else None
+    return Row(r[0], r[1], r[2], r[3], r[4], int(r[5] or 0), bool(r[6]), bool(r[7]), None, fields, bool(r[10]))
+
+
 class SqlInventory:
     """Lifecycle reads and deletes on a SqlRepo's database."""
 
@@ -39,16 +44,19 @@ class SqlInventory:
         self.engine: sa.Engine = repo.engine
 
     # ---- reading ------------------------------------------------------------------
-    def rows(self, ids: Iterable[str] | None = None) -> Iterator[Row]:
-        """Every artifact (or those of ``ids``) as a Row."""
+    def rows(self, ids: Iterable[str] | None = None, *, times: bool = True) -> Iterator[Row]:
+        """Every artifact (or those of ``ids``) as a Row (``times=False``: without added_at)."""
+        make = _row if times else _lean_row
         with self.engine.connect() as conn:
             if ids is None:
-                for r in conn.execute(sa.select(*_ROW_COLUMNS)):
-                    yield _row(r)
+                for r in conn.execution_options(stream_results=True, yield_per=10_000).execute(
+                    sa.select(*_ROW_COLUMNS)
+                ):
+                    yield make(r)
                 return
             for batch in chunks(ids):
                 for r in conn.execute(sa.select(*_ROW_COLUMNS).where(_A.c.id.in_(batch))):
-                    yield _row(r)
+                    yield make(r)
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -150,19 +158,30 @@ class SqlInventory:
             return [(c, p) for c, p in conn.execute(stmt)]
 
     # ---- deleting -----------------------------------------------------------------
+    def recent(self, since: datetime) -> set[str]:
+        """Ids of artifacts added at or after ``since``."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(_A.c.id).where(_A.c.added_at >= since)).scalars())
+
     def delete_rows(self, ids: list[str], before: datetime) -> list[str]:
-        """Delete these artifacts (only if added before ``before``) and their edges."""
-        deleted: list[str] = []
+        """Delete these artifacts (only if added before ``before``) and their edges, in one
+        transaction: the ids go to a temporary table, then two set-based deletes."""
+        doomed = sa.table("gc_doomed", sa.column("id"))
         with self.engine.begin() as conn:
-            for batch in chunks(ids):
-                gone = conn.execute(
-                    sa.select(_A.c.id).where(_A.c.id.in_(batch), _A.c.added_at < before)
-                ).scalars().all()  # fmt: skip
-                if not gone:
-                    continue
-                conn.execute(sa.delete(_E).where(_E.c.artifact_id.in_(gone)))
-                conn.execute(sa.delete(_A).where(_A.c.id.in_(gone)))
-                deleted.extend(gone)
+            conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS gc_doomed (id VARCHAR(128) PRIMARY KEY)")
+            conn.exec_driver_sql("DELETE FROM gc_doomed")
+            for batch in chunks(ids, 10_000):
+                conn.execute(sa.insert(doomed), [{"id": i} for i in batch])
+            # the first statement on the main tables writes: SQLite then waits for the write
+            # lock instead of failing to upgrade a read snapshot that a writer made stale
+            # EXISTS: SQLite walks the table in storage order (5x faster than probing by id)
+            listed = sa.select(doomed.c.id).where(doomed.c.id == _A.c.id).exists()
+            conn.execute(sa.delete(_A).where(listed, _A.c.added_at < before))
+            survivors = sa.select(_A.c.id).where(_A.c.id == doomed.c.id).exists()
+            conn.execute(sa.delete(doomed).where(survivors))
+            conn.execute(sa.delete(_E).where(sa.select(doomed.c.id).where(doomed.c.id == _E.c.artifact_id).exists()))
+            deleted = list(conn.execute(sa.select(doomed.c.id)).scalars())
+            conn.exec_driver_sql("DROP TABLE gc_doomed")
         return deleted
 
     def delete_sets(self, set_ids: list[str]) -> None:
