@@ -11,8 +11,9 @@ This module owns that table's SQL; the repository only lends its engine.
 
 from __future__ import annotations
 
+import os
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -46,6 +47,9 @@ class LeaseTable(Protocol):
     def release(self, artifact_id: str, owner: str) -> None:
         """Give the lease back (only if ``owner`` still holds it)."""
 
+    def release_many(self, artifact_ids: list[str], owner: str) -> None:
+        """Give several leases back at once."""
+
     def holder(self, artifact_id: str) -> tuple[str, float] | None:
         """(owner, expires_at) of the lease on ``artifact_id``, or None."""
 
@@ -64,15 +68,38 @@ class SqlLeases:
             raise RepoError(f"single-flight leases need SQLite or PostgreSQL, not {name!r}")
         stmt = insert(leases)
         taken = {c: stmt.excluded[c] for c in ("owner", "acquired_at", "heartbeat_at", "expires_at")}
-        self._acquire = stmt.on_conflict_do_update(
+        acquire = stmt.on_conflict_do_update(
             index_elements=["artifact_id"], set_=taken, where=leases.c.expires_at < stmt.excluded.acquired_at
         ).returning(leases.c.owner)  # a row back: taken (rowcount is not reliable here on every driver)
+        # the one statement a miss adds: compiled once, run on a DBAPI connection of its own
+        compiled = acquire.compile(dialect=engine.dialect)
+        self._acquire_sql = str(compiled)
+        positional = engine.dialect.paramstyle in ("qmark", "numeric", "format")
+        self._acquire_keys = tuple(compiled.positiontup or ()) if positional else None
+        self._local = threading.local()
+
+    def _raw(self) -> Any:
+        found = getattr(self._local, "conn", None)
+        if found is None or found[0] != os.getpid():
+            found = self._local.conn = (os.getpid(), self.engine.raw_connection())
+        return found[1]
 
     def try_acquire(self, artifact_id: str, owner: str, now: float, ttl: float) -> bool:
         row = {"artifact_id": artifact_id, "owner": owner, "acquired_at": now, "heartbeat_at": now,
                "expires_at": now + ttl}  # fmt: skip
-        with self.engine.begin() as conn:
-            return conn.execute(self._acquire, row).first() is not None
+        conn = self._raw()
+        cursor = conn.cursor()
+        try:
+            keys = self._acquire_keys
+            cursor.execute(self._acquire_sql, tuple(row[k] for k in keys) if keys is not None else row)
+            taken = cursor.fetchone() is not None
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            cursor.close()
+        return taken
 
     def renew(self, owner: str, artifact_ids: list[str], now: float, ttl: float) -> None:
         stmt = (
@@ -84,7 +111,10 @@ class SqlLeases:
             conn.execute(stmt)
 
     def release(self, artifact_id: str, owner: str) -> None:
-        stmt = sa.delete(leases).where(leases.c.artifact_id == artifact_id, leases.c.owner == owner)
+        self.release_many([artifact_id], owner)
+
+    def release_many(self, artifact_ids: list[str], owner: str) -> None:
+        stmt = sa.delete(leases).where(leases.c.artifact_id.in_(artifact_ids), leases.c.owner == owner)
         with self.engine.begin() as conn:
             conn.execute(stmt)
 
@@ -127,6 +157,10 @@ class MemoryLeases:
             found = self._rows.get(artifact_id)
             if found is not None and found[0] == owner:
                 del self._rows[artifact_id]
+
+    def release_many(self, artifact_ids: list[str], owner: str) -> None:
+        for artifact_id in artifact_ids:
+            self.release(artifact_id, owner)
 
     def holder(self, artifact_id: str) -> tuple[str, float] | None:
         with self._lock:

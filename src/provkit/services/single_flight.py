@@ -19,6 +19,7 @@ is logged (logger ``provkit``) and counted in ``provkit.stats``.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -34,7 +35,7 @@ from provkit.services.leases import LeaseTable, leases_for
 from provkit.storage import settings
 from provkit.storage.repos.base import Repository
 
-__all__ = ["run", "settings_now", "owner_id", "set_single_flight", "get_single_flight"]
+__all__ = ["run", "settings_now", "owner_id", "set_single_flight", "get_single_flight", "flush_releases"]
 
 log = logging.getLogger("provkit")
 
@@ -87,45 +88,86 @@ def owner_id() -> str:
 
 
 class _Heartbeat:
-    """One daemon thread per process renewing the leases this process holds."""
+    """One daemon thread per process: renews the leases this process holds (every
+    ``ttl / 3``) and gives back, in batches, those whose artifact is stored (so the
+    caller's miss pays for one statement, the acquire)."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.held: dict[tuple[int, str], tuple[LeaseTable, float]] = {}
+        self.pending: list[tuple[LeaseTable, str]] = []
         self.lock = threading.Lock()
+        self.flushing = threading.Lock()  # at exit, waits for a release under way in the thread
         self.wake = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="provkit-lease-heartbeat", daemon=True)
         self.thread.start()
+        atexit.register(self.flush)
 
     def hold(self, table: LeaseTable, artifact_id: str, ttl: float) -> None:
         with self.lock:
             self.held[(id(table), artifact_id)] = (table, ttl)
         self.wake.set()
 
+    def done(self, table: LeaseTable, artifact_id: str) -> None:
+        """Stop renewing; release soon, from this thread (the artifact is stored)."""
+        with self.lock:
+            self.held.pop((id(table), artifact_id), None)
+            self.pending.append((table, artifact_id))
+        self.wake.set()
+
     def drop(self, table: LeaseTable, artifact_id: str) -> None:
         with self.lock:
             self.held.pop((id(table), artifact_id), None)
 
+    def flush(self) -> None:
+        """Release the leases of stored artifacts now."""
+        if os.getpid() != self.pid:
+            return
+        with self.flushing:
+            with self.lock:
+                pending, self.pending = self.pending, []
+            by_table: dict[int, tuple[LeaseTable, list[str]]] = {}
+            for table, artifact_id in pending:
+                by_table.setdefault(id(table), (table, []))[1].append(artifact_id)
+            for table, ids in by_table.values():
+                try:
+                    table.release_many(ids, owner_id())
+                except Exception:  # nobody to raise to: the leases expire after their ttl instead
+                    log.exception("provkit: could not release single-flight leases %s", ids)
+
+    def _renew(self, items: list) -> None:
+        by_table: dict[int, tuple[LeaseTable, list[str], float]] = {}
+        for (key, artifact_id), (table, ttl) in items:
+            by_table.setdefault(key, (table, [], ttl))[1].append(artifact_id)
+        for table, ids, ttl in by_table.values():
+            try:
+                table.renew(owner_id(), ids, time.time(), ttl)
+            except Exception:  # the holder goes on; its lease may expire and another compute too
+                log.exception("provkit: could not renew single-flight leases %s", ids)
+
     def _loop(self) -> None:
+        next_renew: float | None = None
         while True:
             with self.lock:
-                items = list(self.held.items())
-            self.wake.clear()
-            if not items:
-                self.wake.wait()
+                items, has_pending = list(self.held.items()), bool(self.pending)
+            if has_pending:
+                self.flush()
                 continue
-            self.wake.wait(min(ttl for _, ttl in (v for _, v in items)) / 3)
-            with self.lock:
-                items = [(k, v) for k, v in self.held.items()]
-            by_table: dict[int, tuple[LeaseTable, list[str], float]] = {}
-            for (key, artifact_id), (table, ttl) in items:
-                entry = by_table.setdefault(key, (table, [], ttl))
-                entry[1].append(artifact_id)
-            for table, ids, ttl in by_table.values():
-                try:
-                    table.renew(owner_id(), ids, time.time(), ttl)
-                except Exception:  # the holder goes on; its lease may expire and another compute too
-                    log.exception("provkit: could not renew single-flight leases %s", ids)
+            if not items:
+                next_renew = None
+                self.wake.wait()
+                self.wake.clear()
+                continue
+            period = min(ttl for _, (_, ttl) in items) / 3
+            now = time.monotonic()
+            if next_renew is None:
+                next_renew = now + period
+            if now < next_renew:
+                self.wake.wait(next_renew - now)
+                self.wake.clear()
+                continue
+            self._renew(items)
+            next_renew = time.monotonic() + period
 
 
 _beat: _Heartbeat | None = None
@@ -141,6 +183,14 @@ def _heartbeat() -> _Heartbeat:
                 _beat = _Heartbeat()
             beat = _beat
     return beat
+
+
+def flush_releases() -> None:
+    """Give back now the leases of artifacts this process has stored (normally done in
+    the background within milliseconds, and at exit)."""
+    beat = _beat
+    if beat is not None:
+        beat.flush()
 
 
 def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any],
@@ -193,7 +243,10 @@ def _holding(table: LeaseTable, artifact_id: str, owner: str, ttl: float, comput
     beat = _heartbeat()
     beat.hold(table, artifact_id, ttl)
     try:
-        return compute()
-    finally:  # done or raised: waiters load the result or take the lease at once
+        result = compute()
+    except BaseException:  # released at once: a waiter takes the lease and computes itself
         beat.drop(table, artifact_id)
         table.release(artifact_id, owner)
+        raise
+    beat.done(table, artifact_id)  # stored: waiters find the artifact; the row goes in the background
+    return result
