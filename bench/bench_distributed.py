@@ -75,8 +75,9 @@ def _config(root: str, db: str | None = None) -> dict:
 def bench_cluster(root: str) -> None:
     import provkit.dask as pdask
     import psutil
-    from distributed import Client, LocalCluster
     from distributed.protocol import serialize_bytelist
+
+    from distributed import Client, LocalCluster
 
     p.load_config(_config(os.path.join(root, "cluster")))
     t0 = time.perf_counter()
@@ -87,7 +88,9 @@ def bench_cluster(root: str) -> None:
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=40) as cluster, Client(cluster) as client:  # fmt: skip
         pdask.setup(client)
-        client.submit(bare, -1).result()  # warm the workers
+        # warm the workers: imports, run info, the repository's connections (a pipeline pays this once)
+        client.gather(client.map(work, [-1, -2], workers=None))
+        client.gather(client.map(bare, range(-10, 0)))
         t0 = time.perf_counter()
         client.gather(client.map(work, range(200)))
         first = time.perf_counter() - t0
