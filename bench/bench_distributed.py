@@ -75,9 +75,8 @@ def _config(root: str, db: str | None = None) -> dict:
 def bench_cluster(root: str) -> None:
     import provkit.dask as pdask
     import psutil
-    from distributed.protocol import serialize_bytelist
-
     from distributed import Client, LocalCluster
+    from distributed.protocol import serialize_bytelist
 
     p.load_config(_config(os.path.join(root, "cluster")))
     t0 = time.perf_counter()

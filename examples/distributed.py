@@ -25,9 +25,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _HERE]
 
 import numpy as np  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
 
 import provkit as p  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
 from provkit import dask as pdask  # noqa: E402
 
 FEATURE_SECONDS = 0.5  # stands for real work

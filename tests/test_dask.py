@@ -91,6 +91,10 @@ def test_submit_and_map_on_process_workers_match_a_local_run(client, counts, tmp
 
     doubled = client.submit(double, client.submit(add, 20, 1)).result()
     assert int(doubled) == 42 and doubled.artifact.input_artifact_ids == [add(20, 1).artifact.id]
+    import dask
+
+    delayed_total = dask.delayed(total)([dask.delayed(add)(i, 1) for i in range(4)]).compute()  # on the cluster
+    assert delayed_total.artifact.id == remote.artifact.id
     # the same pipeline run locally against another repository: identical lineage
     cluster_lineage = _lineage(remote)
     p.load_config(_sqlite_config(tmp_path / "local"))
