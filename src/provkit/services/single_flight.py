@@ -27,13 +27,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provkit.core import stats
 from provkit.core.errors import ConfigError, SingleFlightTimeoutError
-from provkit.services.leases import LeaseTable, leases_for
 from provkit.storage import settings
 from provkit.storage.repos.base import Repository
+
+if TYPE_CHECKING:
+    from provkit.services.leases import LeaseTable
 
 __all__ = ["run", "settings_now", "owner_id", "set_single_flight", "get_single_flight", "flush_releases"]
 
@@ -198,6 +200,8 @@ def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any
     """``compute()`` once across processes; others ``load(artifact)`` what it stored."""
     config = settings_now()
     ttl, poll_max, timeout = config["single_flight_ttl"], config["single_flight_poll"], config["single_flight_timeout"]
+    from provkit.services.leases import leases_for  # SQLAlchemy: on the first miss, not at import
+
     table = leases_for(repo)
     owner = owner_id()
     if table.try_acquire(artifact_id, owner, time.time(), ttl):
