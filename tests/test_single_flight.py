@@ -177,3 +177,20 @@ def test_bad_single_flight_config_is_refused(sqlite_config):
         p.load_config({**sqlite_config, "single_flight_ttl": -1})
     with pytest.raises(ConfigError, match="single_flight"):
         p.load_config({**sqlite_config, "single_flight": "no"})
+
+
+def test_misses_inside_a_batch_take_no_lease_and_do_not_block(sqlite_config):
+    p.load_config(sqlite_config)
+
+    @p.provenance()
+    def inc(x):
+        return x + 1
+
+    stats.reset()
+    started = time.monotonic()
+    with p.batch():
+        values = [int(inc(i)) for i in range(20)]
+    assert values == list(range(1, 21)) and time.monotonic() - started < 10
+    assert stats.get("single_flight.acquired") == 0
+    inc(100)  # outside the batch: a lease again
+    assert stats.get("single_flight.acquired") == 1

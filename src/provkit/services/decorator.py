@@ -35,6 +35,7 @@ from provkit.services.archiving import archive_file
 from provkit.services.inputs import Binder, storable, summarize_inputs
 from provkit.services.storing import store_composite, store_file, store_value
 from provkit.storage import settings
+from provkit.storage.batching import current_batch
 from provkit.storage.repos.base import Repository
 from provkit.storage.repos.values import seal_of
 
@@ -205,8 +206,8 @@ class TrackedFunction:
         )  # fmt: skip
 
     def _single_flight(self, repo: Repository) -> bool:
-        if self.single_flight is False or not repo.write:
-            return False
+        if self.single_flight is False or not repo.write or current_batch() is not None:
+            return False  # inside p.batch() rows are seen by others only at its end: no lease
         if settings.get_read_only() if self.read_only is None else self.read_only:
             return False
         return self.single_flight or single_flight.get_single_flight()

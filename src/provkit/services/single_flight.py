@@ -43,6 +43,9 @@ log = logging.getLogger("provkit")
 
 DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.5, "single_flight_timeout": None}
 _override: dict[str, Any] = {}
+#: how long the leases of stored artifacts wait to be deleted together (their artifact is
+#: already visible: waiters load it; only a recomputation after a delete waits on them)
+RELEASE_DELAY = 0.25
 _owner: tuple[int, str] | None = None
 
 
@@ -152,7 +155,8 @@ class _Heartbeat:
         while True:
             with self.lock:
                 items, has_pending = list(self.held.items()), bool(self.pending)
-            if has_pending:
+            if has_pending:  # batched: one DELETE per RELEASE_DELAY, not one per miss (SQLite has one writer)
+                time.sleep(RELEASE_DELAY)
                 self.flush()
                 continue
             if not items:
