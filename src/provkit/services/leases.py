@@ -11,9 +11,8 @@ This module owns that table's SQL; the repository only lends its engine.
 
 from __future__ import annotations
 
-import os
 import threading
-from typing import Any, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -71,34 +70,30 @@ class SqlLeases:
         acquire = stmt.on_conflict_do_update(
             index_elements=["artifact_id"], set_=taken, where=leases.c.expires_at < stmt.excluded.acquired_at
         ).returning(leases.c.owner)  # a row back: taken (rowcount is not reliable here on every driver)
-        # the one statement a miss adds: compiled once, run on a DBAPI connection of its own
+        # the one statement a miss adds: compiled once, run on a pooled DBAPI connection
         compiled = acquire.compile(dialect=engine.dialect)
         self._acquire_sql = str(compiled)
         positional = engine.dialect.paramstyle in ("qmark", "numeric", "format")
         self._acquire_keys = tuple(compiled.positiontup or ()) if positional else None
-        self._local = threading.local()
-
-    def _raw(self) -> Any:
-        found = getattr(self._local, "conn", None)
-        if found is None or found[0] != os.getpid():
-            found = self._local.conn = (os.getpid(), self.engine.raw_connection())
-        return found[1]
 
     def try_acquire(self, artifact_id: str, owner: str, now: float, ttl: float) -> bool:
         row = {"artifact_id": artifact_id, "owner": owner, "acquired_at": now, "heartbeat_at": now,
                "expires_at": now + ttl}  # fmt: skip
-        conn = self._raw()
-        cursor = conn.cursor()
+        conn = self.engine.raw_connection()  # from the pool and back: no connection held per thread
         try:
-            keys = self._acquire_keys
-            cursor.execute(self._acquire_sql, tuple(row[k] for k in keys) if keys is not None else row)
-            taken = cursor.fetchone() is not None
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+            cursor = conn.cursor()
+            try:
+                keys = self._acquire_keys
+                cursor.execute(self._acquire_sql, tuple(row[k] for k in keys) if keys is not None else row)
+                taken = cursor.fetchone() is not None
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cursor.close()
         finally:
-            cursor.close()
+            conn.close()
         return taken
 
     def renew(self, owner: str, artifact_ids: list[str], now: float, ttl: float) -> None:
