@@ -58,8 +58,16 @@ def _no_lease_left(repo) -> None:
     from provkit.services.leases import leases_for
 
     deadline = time.monotonic() + 10
-    while leases_for(repo).count():
-        assert time.monotonic() < deadline, "a lease is left"
+    table = leases_for(repo)
+    while table.count():
+        if time.monotonic() > deadline:
+            import sqlalchemy as sa
+
+            from provkit.services.leases import leases
+
+            with table.engine.connect() as conn:
+                rows = conn.execute(sa.select(leases)).all()
+            raise AssertionError(f"leases left: {rows} (now {time.time()})")
         time.sleep(0.1)
 
 

@@ -12,6 +12,7 @@ This module owns that table's SQL; the repository only lends its engine.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -47,7 +48,7 @@ class LeaseTable(Protocol):
         """Give the lease back (only if ``owner`` still holds it)."""
 
     def release_many(self, artifact_ids: list[str], owner: str) -> None:
-        """Give several leases back at once."""
+        """Give several leases back at once (and delete expired leases of dead processes)."""
 
     def holder(self, artifact_id: str) -> tuple[str, float] | None:
         """(owner, expires_at) of the lease on ``artifact_id``, or None."""
@@ -109,7 +110,9 @@ class SqlLeases:
         self.release_many([artifact_id], owner)
 
     def release_many(self, artifact_ids: list[str], owner: str) -> None:
-        stmt = sa.delete(leases).where(leases.c.artifact_id.in_(artifact_ids), leases.c.owner == owner)
+        """Give leases back, and sweep expired ones (left by processes that died)."""
+        mine = sa.and_(leases.c.artifact_id.in_(artifact_ids), leases.c.owner == owner)
+        stmt = sa.delete(leases).where(sa.or_(mine, leases.c.expires_at < time.time()))
         with self.engine.begin() as conn:
             conn.execute(stmt)
 
@@ -156,6 +159,10 @@ class MemoryLeases:
     def release_many(self, artifact_ids: list[str], owner: str) -> None:
         for artifact_id in artifact_ids:
             self.release(artifact_id, owner)
+        now = time.time()
+        with self._lock:
+            for artifact_id in [i for i, (_, expires) in self._rows.items() if expires < now]:
+                del self._rows[artifact_id]
 
     def holder(self, artifact_id: str) -> tuple[str, float] | None:
         with self._lock:
