@@ -120,6 +120,17 @@ def main() -> None:
     for ds in (d11, d12, d13, d21, d31):
         print(f"{ds.name}: version {ds.version}, {ds.nfiles} file(s), {ds.total_size} bytes -> {reg.url(ds)}")
     print("summary read back through its handler:", reg.load(d31))
+    # curating: a keyword of our own, a modification kept in the history, an alias, an external dataset
+    reg.add_keyword("pipeline-demo")
+    d21 = reg.add_keywords(d21, ["pipeline-demo"])
+    d21 = reg.modify_dataset(d21, description="Catalogs from stage 2 (checked)", contact_email="team@example.org")
+    print("history of Dataset 2.1:", [f"{h['field']}: {h['old']!r} -> {h['new']!r}" for h in d21.history])
+    reg.add_alias("pipeline-summary-latest", d31)
+    print("alias pipeline-summary-latest ->", reg.get_dataset("pipeline-summary-latest").name)
+    ext = reg.register_dataset(f"{base}/survey", "minor", name="External survey", location_type="external",
+                               url="https://data.example.org/survey.fits",
+                               contact_email="survey@example.org")  # fmt: skip
+    print(f"external dataset {ext.name} {ext.version}: {reg.url(ext)}")
     print("upstream of Dataset 3.1:")
     for record_id, distance in sorted(lineage.ancestors(d31).items(), key=lambda kv: (kv[1], kv[0])):
         print(f"  {distance} {lineage.describe(lineage.get_record(reg.repo, record_id))}")

@@ -35,6 +35,13 @@ d31=$($PROVKIT register dataset "Dataset 3.1" minor --relpath "$base/dataset_3p1
       --old-location "$work/summary.txt" --execution "$ex3")
 
 echo "datasets: $d11 $d12 $d13 $d21 $d31"
+$PROVKIT keyword add pipeline-demo > /dev/null
+$PROVKIT dataset modify "$d21" --set "description=Catalogs from stage 2 (checked)" --add-keyword pipeline-demo > /dev/null
+$PROVKIT alias add pipeline-summary-latest "$d31"
+$PROVKIT show pipeline-summary-latest --json > /dev/null
+ext=$($PROVKIT register dataset "External survey" minor --relpath "$base/survey" --location-type external \
+      --url "https://data.example.org/survey.fits" --contact-email survey@example.org)
+$PROVKIT dataset path "$ext"
 $PROVKIT ls --datasets --name "Dataset 2.1"
 $PROVKIT lineage "$d31" --up
 $PROVKIT lineage "$d11" --down --format json

@@ -70,7 +70,7 @@ def main() -> None:
         model.train(artifact.files["train.txt"].local_path)
         with brenda.new(["model.pt"], labels={"datatype": "model"}) as new:
             model.save(new.path("model.pt"))
-    print(f"model artifact {new.artifact.artifact.id} based on {new.artifact.artifact.input_artifact_ids}\n")
+    print(f"model artifact {new.artifact.id} based on {new.artifact.input_artifact_ids}\n")
 
     print("## Back from Antarctica, Andy asks who built on his data")
     children = andy.find({"based_on": artifact_id})

@@ -23,7 +23,7 @@ def _requirements() -> list[str]:
         project = tomllib.load(fh)["project"]
     extras = project["optional-dependencies"]
     wanted = list(project["dependencies"]) + extras["test"]
-    for extra in ("pandas", "vis", "postgres", "s3", "sftp", "gs", "prov"):
+    for extra in ("pandas", "vis", "postgres", "s3", "sftp", "gs", "prov", "ui"):
         wanted += extras[extra]
     return wanted
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever provkit's demo, tests and benchmarks still need on a Debian machine, and
-# nothing else: system packages (graphviz's `dot`, PostgreSQL, sshd, a C compiler, venv
-# support), provkit from this checkout with all extras (into .venv when the system Python is
+# nothing else: system packages (graphviz's `dot`, PostgreSQL, sshd, Chromium for the web UI's
+# browser tests, a C compiler, venv support), provkit from this checkout with all extras (into .venv when the system Python is
 # externally managed, as Debian's is), and one venv with xxhash + numpy per other Python
 # 3.10-3.13 found, so the golden-hash test checks every version. Safe to run again: what is
 # there already is kept. Fails loudly (non-zero, one line saying what) if anything cannot be set up.
@@ -27,6 +27,7 @@ command -v git >/dev/null || need_apt+=(git)
 command -v cc >/dev/null || need_apt+=(gcc)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)   # real servers for the tests
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v chromium >/dev/null || need_apt+=(chromium)   # tests/test_ui_browser.py drives it headless
 apt_install "${need_apt[@]}"
 
 # 2. provkit and its dependencies, where pip may install them

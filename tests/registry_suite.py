@@ -7,6 +7,7 @@ SQLite + GCS, each against the real server).
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -34,6 +35,22 @@ def make_file(path, data: bytes) -> str:
 def _read(path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read()
+
+
+@contextlib.contextmanager
+def _production_user():
+    """The current user listed as a production user while the block runs."""
+    from provkit.core.runs import current_user
+
+    before = os.environ.get("PROVKIT_PRODUCTION_USERS")
+    os.environ["PROVKIT_PRODUCTION_USERS"] = current_user()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PROVKIT_PRODUCTION_USERS"]
+        else:
+            os.environ["PROVKIT_PRODUCTION_USERS"] = before
 
 
 def stored_files(reg: p.Registry) -> list[str]:
@@ -111,9 +128,21 @@ class RegistryConformance:
             reg.register_dataset("x/y", "0.0.1", old_location=src_file, owner="a/b")
         with pytest.raises(FileNotFoundError, match="neither a file nor a directory"):
             reg.register_dataset("x/y", "0.0.1", old_location=src_file + ".missing")
-        for owner_type in ("user", "group", "project", "production"):
+        for owner_type in ("user", "group", "project"):
             ds = reg.register_dataset("x/y", "0.0.1", old_location=src_file, owner_type=owner_type, owner="desc")
             assert reg.url(ds).endswith(f"{owner_type}/desc/x/y")
+        with pytest.raises(p.RegistryError, match="owned by 'production'"):
+            reg.register_dataset("x/y", "0.0.1", old_location=src_file, owner_type="production", owner="desc")
+        with pytest.raises(p.PermissionDeniedError, match="PROVKIT_PRODUCTION_USERS"):
+            reg.register_dataset("x/y", "0.0.1", old_location=src_file, owner_type="production", owner="production")
+        with _production_user():
+            with pytest.raises(p.RegistryError, match="never overwritable"):
+                reg.register_dataset("x/y", "0.0.1", old_location=src_file, owner_type="production",
+                                     owner="production", is_overwritable=True)  # fmt: skip
+            ds = reg.register_dataset(
+                "x/y", "0.0.1", old_location=src_file, owner_type="production", owner="production"
+            )
+        assert reg.url(ds).endswith("production/production/x/y")
         assert reg.find_datasets(name="y", owner="nobody") == []
 
     def test_live_relpaths_are_unique_and_may_not_nest(self, reg, src_dir, src_file):
@@ -144,8 +173,9 @@ class RegistryConformance:
         ex = reg.register_execution("sim")
         a = reg.register_dataset("q/a", "1.2.0", old_location=src_dir, name="cat", keywords=["sim", "raw"],
                                  execution_id=ex)  # fmt: skip
-        b = reg.register_dataset("q/b", "minor", old_location=src_file, name="cat", keywords=["sim"],
-                                 owner_type="production", owner="desc")  # fmt: skip
+        with _production_user():
+            b = reg.register_dataset("q/b", "minor", old_location=src_file, name="cat", keywords=["sim"],
+                                     owner_type="production", owner="production")  # fmt: skip
         c = reg.register_dataset("q/c", "0.0.1", old_location=src_file, name="other", parents=[a])
         reg.delete_dataset(c)
 
@@ -161,7 +191,7 @@ class RegistryConformance:
         assert ids({"parents": a.id}) == [], "deleted datasets stay out unless asked for"
         assert ids({"parents": a.id}, all_statuses=True) == [c.id]
         assert ids({"status": "deleted"}) == [c.id]
-        assert ids({"name": "cat"}, owner="desc", owner_type="production") == [b.id]
+        assert ids({"name": "cat"}, owner="production", owner_type="production") == [b.id]
         assert len(reg.find_datasets({"name": "cat"}, limit=1)) == 1
         frame = reg.find({"keywords": "sim"})
         assert sorted(frame.index) == sorted([a.id, b.id]) and set(frame["version"]) == {"1.2.0", "0.1.0"}
@@ -220,9 +250,11 @@ class RegistryConformance:
         used = reg.register_dataset("h/used", "0.0.1", old_location=src_dir)
         unused = reg.register_dataset("h/unused.db", "0.0.1", old_location=src_file)
         ex = reg.register_execution("consumer", input_datasets=[used])
-        with p.as_user("carol"):
+        with p.as_user("carol"), pytest.raises(p.PermissionDeniedError, match="only its owner 'alice'"):
+            reg.delete_dataset(unused.id)  # neither its owner nor who registered it
+        with p.as_user("alice"):
             gone = reg.delete_dataset(unused.id)
-        assert (gone.status, gone.status_changed_by, gone.location) == ("deleted", "carol", None)
+        assert (gone.status, gone.status_changed_by, gone.location) == ("deleted", "alice", None)
         assert gone.status_changed_at is not None
         assert "user/alice/h/unused.db" not in stored_files(reg)
         with pytest.raises(p.DatasetInUseError, match=ex.id) as info:

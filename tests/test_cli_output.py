@@ -63,11 +63,14 @@ def test_labels_names_and_values_are_printed_as_written(run, tmp_path):
     assert "[red]x.csv" in got and (tmp_path / "out" / "[red]x.csv").exists()
 
     ex = run("register", "execution", "[b]stage[/b]", "--description", "[/d]").stdout.strip()
-    ds = run("register", "dataset", "[u]Data[/u]", "0.1.0", "--relpath", "p/[x]", "--old-location", str(data),
-             "--execution", ex, "-k", "[k]").stdout.strip()  # fmt: skip
+    refused = run("register", "dataset", "[u]Data[/u]", "0.1.0", "--relpath", "p/[x]", "--old-location", str(data),
+                  ok=False)  # fmt: skip
+    _one_line_error(refused, 1, "p/[x]", "'['")  # brackets are glob characters: not in a relpath
+    ds = run("register", "dataset", "[u]Data[/u]", "0.1.0", "--relpath", "p/x", "--old-location", str(data),
+             "--execution", ex, "--description", "[k]").stdout.strip()  # fmt: skip
     assert "[u]Data[/u]" in run("ls", "--datasets").stdout
     assert "[b]stage[/b]" in run("ls", "--executions").stdout
-    assert "[/d]" in run("show", ex).stdout and "p/[x]" in run("show", ds).stdout
+    assert "[/d]" in run("show", ex).stdout and "[k]" in run("show", ds).stdout
     missing = run("show", "x1[/nope]", ok=False)
     _one_line_error(missing, 3, "x1[/nope]")
 

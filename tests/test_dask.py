@@ -63,7 +63,7 @@ def _no_lease_left(repo) -> None:
         if time.monotonic() > deadline:
             import sqlalchemy as sa
 
-            from provkit.services.leases import leases
+            from provkit.services.leases_sql import leases
 
             with table.engine.connect() as conn:
                 rows = conn.execute(sa.select(leases)).all()

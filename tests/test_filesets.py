@@ -89,7 +89,7 @@ def test_new_records_only_on_a_clean_exit(any_repo):
             fh.write("weights")
         with open(new.path("logs/train.log"), "w") as fh:
             fh.write("ok")
-    assert new.artifact is not None and new.artifact.files["logs/train.log"].read_text() == "ok"
+    assert new.artifact is not None and new.files["logs/train.log"].read_text() == "ok"
     before = len(files.find({}))
     with pytest.raises(RuntimeError), files.new(["a.txt"]) as failing:
         with open(failing.path(), "w") as fh:
@@ -115,10 +115,10 @@ def test_lineage_follows_gets_within_a_handler(any_repo, data_dir):
             fh.write(fetched.files["train.txt"].read_text())
         unrelated = p.Files().upload([data_dir / "test.txt"])
         explicit = brenda.upload([data_dir / "test.txt"], based_on=[])
-    assert new.artifact.artifact.input_artifact_ids == [data.artifact.id]
+    assert new.artifact.input_artifact_ids == [data.artifact.id]
     assert unrelated.artifact.input_artifact_ids == [] and explicit.artifact.input_artifact_ids == []
     children = andy.find({"based_on": data.artifact.id})
-    assert list(children.index) == [new.artifact.artifact.id]
+    assert list(children.index) == [new.artifact.id]
     assert children.iloc[0]["username"] == "brenda"
 
 
@@ -193,8 +193,8 @@ def test_run_scope_and_cached_results_as_parents(any_repo, data_dir):
     run.use(feats)
     with run.new(["report.txt"]) as new, open(new.path(), "w") as fh:
         fh.write("ok")
-    assert new.artifact.artifact.input_artifact_ids == [data.artifact.id, feats.artifact.id]
-    assert [a.id for a in any_repo.find({"based_on": feats.artifact.id})] == [new.artifact.artifact.id]
+    assert new.artifact.input_artifact_ids == [data.artifact.id, feats.artifact.id]
+    assert [a.id for a in any_repo.find({"based_on": feats.artifact.id})] == [new.artifact.id]
 
 
 def test_upload_reports_progress_per_file(any_repo, data_dir):

@@ -31,7 +31,8 @@ def test_register_list_show_get_lineage(cli, tmp_path):
     assert [d["id"] for d in found] == [d1["id"]]
     assert cli("find", "-d", '{"colour": 1}', ok=False).returncode == 1
     runs = json.loads(cli("ls", "--executions", "--json").stdout)
-    assert [r["name"] for r in runs] == ["stage-2", "stage-1"] and runs[0]["inputs"] == [d1["id"], d2]
+    # d2 came without an execution: one was recorded for it
+    assert [r["name"] for r in runs] == ["stage-2", "for raw", "stage-1"] and runs[0]["inputs"] == [d1["id"], d2]
 
     shown = json.loads(cli("show", d1["id"], "--json").stdout)
     assert shown["dependents"] == [ex2] and shown["url"].endswith("user/" + d1["owner"] + "/pipe/raw")
@@ -40,13 +41,14 @@ def test_register_list_show_get_lineage(cli, tmp_path):
     assert _read(os.path.join(got, "sub", "b.txt")) == b"beta"
 
     up = json.loads(cli("lineage", ex2, "--format", "json").stdout)["related"]
-    assert up == {d1["id"]: 1, d2: 1, ex: 2}
+    d2_execution = json.loads(cli("show", d2, "--json").stdout)["execution_id"]
+    assert up == {d1["id"]: 1, d2: 1, ex: 2, d2_execution: 2}
     down = json.loads(cli("lineage", ex, "--down", "--format", "json").stdout)["related"]
     assert down == {d1["id"]: 1, ex2: 2}
     tree = cli("lineage", ex2).stdout
     assert "dataset raw 0.0.1 [valid]" in tree and "execution stage-1" in tree
     prov = json.loads(cli("lineage", ex2, "--format", "prov").stdout)
-    assert len(prov["entity"]) == 2 and len(prov["activity"]) == 2
+    assert len(prov["entity"]) == 2 and len(prov["activity"]) == 3
     assert "digraph" in cli("lineage", d1["id"], "--format", "dot").stdout
 
 

@@ -176,7 +176,9 @@ def test_derived_data_needs_every_provenance_field(reg, tmp_path):
     assert ds.provenance["code"] == {"name": "reduce.py", "version": "3f2a9c1", "url": CODE["code_url"]}
     assert ds.provenance["waived"] == []
     assert reg.load(ds) == {"a": 1} and reg.load(ds.id) == {"a": 1}
-    assert p.lineage.ancestors(ds, repo=reg.repo) == {raw.id: 1}
+    made_by = reg.get_execution(ds.execution_id)  # recorded for it: every dataset has an execution
+    assert made_by.name == "for a"
+    assert p.lineage.ancestors(ds, repo=reg.repo) == {raw.id: 1, made_by.id: 1, raw.execution_id: 2}
     assert reg.dependents(raw.id) == [ds.id]
 
 

@@ -47,6 +47,33 @@ from provkit.interfaces import display as _display
 from provkit.services.archiving import archive_file
 from provkit.services.decorator import ensure_proxies, provenance
 from provkit.services.filesets import Files, FileSet, Labels, run_files
+from provkit.services.lifecycle import (
+    Explanation,
+    GcReport,
+    LineageDiff,
+    Taint,
+    TaintedArtifactError,
+    TaintedWarning,
+    VerifyReport,
+    diff,
+    du,
+    explain,
+    explain_artifact,
+    gc,
+    get_on_tainted,
+    pin,
+    pins,
+    reset_stats,
+    retract,
+    retracted,
+    set_on_tainted,
+    stats,
+    taint_of,
+    tainted,
+    unpin,
+    unretract,
+    verify,
+)
 from provkit.services.promote import promote
 from provkit.services.query import QueryError
 from provkit.services.registry import Dataset, Execution, Registry, register_handler
@@ -91,7 +118,7 @@ __version__ = "0.1.0"
 _SUBMODULES = frozenset({
     "archiving", "artifacts", "blobstores", "capture", "cli", "config", "decorator", "display", "errors", "files",
     "filesets", "hashing", "inputs", "lazy", "lineage", "migrations", "query", "query_sql", "registry", "repos",
-    "runs", "search", "serializers", "sets", "settings", "vis", "stats", "single_flight",
+    "runs", "search", "serializers", "sets", "settings", "vis", "single_flight",
 })  # fmt: skip
 
 
@@ -104,6 +131,23 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "diff",
+    "LineageDiff",
+    "stats",
+    "reset_stats",
+    "explain_artifact",
+    "explain",
+    "Explanation",
+    "unretract",
+    "tainted",
+    "taint_of",
+    "set_on_tainted",
+    "retracted",
+    "retract",
+    "get_on_tainted",
+    "TaintedWarning",
+    "TaintedArtifactError",
+    "Taint",
     "Artifact",
     "ArtifactGoneError",
     "ArtifactNotFoundError",
@@ -119,6 +163,7 @@ __all__ = [
     "DatasetInUseError",
     "Execution",
     "FileSet",
+    "GcReport",
     "Files",
     "ConfigError",
     "HashingError",
@@ -144,6 +189,7 @@ __all__ = [
     "UnknownSerializerError",
     "SourceChangedWarning",
     "UntrustedValueError",
+    "VerifyReport",
     "VersionExistsError",
     "archive_file",
     "batch",
@@ -151,10 +197,12 @@ __all__ = [
     "capture_set",
     "create_set",
     "current_config",
+    "du",
     "ensure_proxies",
     "find",
     "find_artifacts",
     "from_config",
+    "gc",
     "get_check_mutations",
     "get_default_repo",
     "get_read_only",
@@ -174,6 +222,8 @@ __all__ = [
     "load_set_by_name",
     "load_yaml_config",
     "promote",
+    "pin",
+    "pins",
     "provenance",
     "provenance_set",
     "register_handler",
@@ -185,6 +235,8 @@ __all__ = [
     "set_single_flight",
     "set_run_info_fn",
     "set_use_cache",
+    "unpin",
     "upgrade_db",
     "using_repo",
+    "verify",
 ]

@@ -29,7 +29,7 @@ MOVED = {
     "query_eval": "services.query_eval", "query_regex": "services.query_regex", "query_sql": "services.query_sql",
     "search": "services.search", "lineage": "services.lineage", "registry": "services.registry",
     "cli": "interfaces.cli", "vis": "interfaces.vis", "display": "interfaces.display",
-    "stats": "core.stats", "single_flight": "services.single_flight", "dask": "interfaces.dask",
+    "single_flight": "services.single_flight", "dask": "interfaces.dask",
 }  # fmt: skip
 
 

@@ -186,6 +186,18 @@ class Artifact:
             raise RepoError(f"artifact {self.id} is not attached to a repository")
         return self.repo
 
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The story's fields at hand: who, where, how it was run, from what, with what."""
+        run = self.run_info or {}
+        return {
+            "id": self.id, "name": self.name, "kind": self.kind, "username": self.user,
+            "hostname": (run.get("host") or {}).get("nodename"), "argv": " ".join(run.get("argv") or []),
+            "python_packages": dict(run.get("packages") or {}), "creation_time": self.computed_at,
+            "run_id": self.run_id, "based_on": list(self.input_artifact_ids),
+            "labels": dict(self.custom_fields.get("labels", {})), "git": run.get("git"),
+        }  # fmt: skip
+
     # ---- conversions ------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The stored fields as a plain dict (what a repository row holds)."""

@@ -1,4 +1,4 @@
-"""Process-wide counters (``provkit.stats``): what provkit spent its time on.
+"""Process-wide counters (``provkit.core.stats``; ``p.stats()`` shows them): what provkit spent its time on.
 
 Features add to named counters with ``add``; ``snapshot()`` returns them all, ``reset()``
 zeroes them. Counters are per process (a Dask worker keeps its own). Names in use:

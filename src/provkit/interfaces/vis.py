@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+from collections.abc import Callable
 from typing import Any
 
 from provkit.core.artifacts import Artifact
@@ -117,11 +118,17 @@ class LineageGraph:
 
 
 def visualize_lineage(
-    obj: Any, depth: int | None = None, show_values: bool = True, repo: Any = None, direction: str = "up"
+    obj: Any,
+    depth: int | None = None,
+    show_values: bool = True,
+    repo: Any = None,
+    direction: str = "up",
+    link: Callable[[str], str] | None = None,
 ) -> LineageGraph:
     """Draw a record (artifact, proxy, dataset, execution or id) and its neighbourhood:
     everything upstream (``direction="up"``), downstream (``"down"``) or both; artifacts
-    as boxes, datasets as folders, executions as ellipses, the record itself in red."""
+    as boxes, datasets as folders, executions as ellipses, the record itself in red.
+    ``link(record_id)`` gives each node a URL (SVG output: the node is a link)."""
     try:
         import graphviz
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -133,6 +140,8 @@ def visualize_lineage(
     )
     for record in records.values():
         style = {"color": _ROOT_COLOR, "penwidth": "2.5"} if record.id == root.id else {}
+        if link is not None:
+            style = {**style, "URL": link(record.id), "target": "_top", "tooltip": record.id}
         kind = getattr(record, "kind", None)
         if kind in ("dataset", "execution"):
             _registry_node(dot, record, style)

@@ -33,6 +33,7 @@ from provkit.core.source_check import check_source, source_hash
 from provkit.services import single_flight
 from provkit.services.archiving import archive_file
 from provkit.services.inputs import Binder, storable, summarize_inputs
+from provkit.services.lifecycle.stats import note_hit, note_miss
 from provkit.services.storing import store_composite, store_file, store_value
 from provkit.storage import settings
 from provkit.storage.batching import current_batch
@@ -192,18 +193,24 @@ class TrackedFunction:
             artifact = repo.lookup(artifact_id)
             if artifact is not None:
                 try:
-                    return self._hit(repo, artifact)
+                    result = self._hit(repo, artifact)
+                    note_hit(self.name, artifact, _perf() - t0)
+                    return result
                 except (BlobMissingError, BlobCorruptError):
                     repair = True  # no good copy of the value is left: recompute, store again
         if use_cache and not repair and self._single_flight(repo):  # one computation across processes
-            return single_flight.run(repo, artifact_id, self.name, lambda: self._miss(
+            result = single_flight.run(repo, artifact_id, self.name, lambda: self._miss(
                 repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
                 proxies, hash_duration, repair=False, uncached=False,
             ), functools.partial(self._hit, repo))  # fmt: skip
-        return self._miss(
+            note_miss(self, repo, result.artifact, _perf() - t0)
+            return result
+        result = self._miss(
             repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
             proxies, hash_duration, repair=repair, uncached=not use_cache,
         )  # fmt: skip
+        note_miss(self, repo, result.artifact, _perf() - t0)
+        return result
 
     def _single_flight(self, repo: Repository) -> bool:
         if self.single_flight is False or not repo.write or current_batch() is not None:

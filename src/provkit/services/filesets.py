@@ -115,14 +115,34 @@ class StoredFile:
     def read_text(self, encoding: str = "utf-8") -> str:
         return self.read_bytes().decode(encoding)
 
-    def download(self, directory: str | os.PathLike) -> str:
-        """Copy to ``directory/relpath`` (folders created), checked on the way; returns the path."""
+    @property
+    def hash(self) -> str:
+        """The content hash of the file (its key in the blob store)."""
+        return self.key
+
+    @property
+    def url(self) -> str:
+        """Where fsspec-aware readers open the bytes directly (``pd.read_csv(f.url,
+        storage_options=f.storage_options)``): a local path, or ``s3://``, ``gs://`` ..."""
+        if self.repo.store is None:
+            raise InvalidKeyError(f"{self.repo!r} has no blob store holding {self.relpath!r}", key=self.key)
+        return self.repo.store.url(self.key)
+
+    @property
+    def storage_options(self) -> dict:
+        """What fsspec needs beside ``url`` to reach a remote store (empty when local)."""
+        fs = getattr(self.repo.store, "fs", None)
+        return dict(getattr(fs, "storage_options", None) or {})
+
+    def download(self, directory: str | os.PathLike = ".") -> str:
+        """Copy to ``directory/relpath`` (folders created; default: the current folder),
+        checked on the way; returns the path."""
         dest = os.path.join(os.fspath(directory), *self.relpath.split("/"))
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         return file_cache.copy_file_verified(self.local_path, dest, self.key, self.relpath)
 
     def __repr__(self) -> str:
-        return f"StoredFile({self.relpath!r}, {self.size} bytes)"
+        return f"StoredFile({self.relpath!r}, {self.size} bytes, hash={self.key[:14]})"
 
 
 class FileSet(Mapping):
@@ -131,9 +151,10 @@ class FileSet(Mapping):
     Empty folders of an uploaded folder are in ``folders`` (the manifest keeps them as
     ``"relpath/": {"folder": True}``); ``download`` recreates them."""
 
-    def __init__(self, manifest: Mapping[str, Mapping], repo: Repository) -> None:
+    def __init__(self, manifest: Mapping[str, Mapping], repo: Repository, artifact: Artifact | None = None) -> None:
         self.manifest = dict(manifest)
         self.repo = repo
+        self.artifact = artifact
         self._files = {r: e for r, e in self.manifest.items() if not r.endswith("/")}
         self.folders = [r[:-1] for r in self.manifest if r.endswith("/")]
 
@@ -151,8 +172,17 @@ class FileSet(Mapping):
     def files(self) -> FileSet:
         return self
 
-    def download(self, directory: str | os.PathLike) -> list[str]:
-        """Copy every file (and empty folder) under ``directory``; returns the file paths."""
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The story's fields (username, hostname, argv, python_packages, creation_time,
+        run_id, based_on, labels) and each file's relpath, size and hash."""
+        base = self.artifact.metadata if self.artifact is not None else {}
+        files = [{"relpath": r, "size": self[r].size, "hash": self[r].key} for r in self]
+        return {**base, "files": files}
+
+    def download(self, directory: str | os.PathLike = ".") -> list[str]:
+        """Copy every file (and empty folder) under ``directory`` (default: the current
+        folder); returns the file paths."""
         for rel in self.folders:
             os.makedirs(os.path.join(os.fspath(directory), *rel.split("/")), exist_ok=True)
         return [self[r].download(directory) for r in self]
@@ -164,16 +194,29 @@ class FileSet(Mapping):
         return (dict, (self.manifest,))
 
     def __repr__(self) -> str:
-        return f"FileSet({sorted(self.manifest)})"
+        if self.artifact is None:
+            return f"FileSet({sorted(self.manifest)})"
+        meta = self.metadata
+        lines = [f"FileSet {meta['id']} ({meta['name']}) by {meta['username']} on {meta['hostname']} "
+                 f"at {meta['creation_time']}", f"  argv: {meta['argv']}", f"  labels: {meta['labels']}"]  # fmt: skip
+        if meta["based_on"]:
+            lines.append(f"  based_on: {', '.join(meta['based_on'])}")
+        lines += [f"  {f['relpath']}  {f['size']} bytes  {f['hash'][:14]}" for f in meta["files"]]
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
 
 class NewFiles:
-    """What ``Files.new`` yields: local paths to write, one per promised file."""
+    """What ``Files.new`` yields: local paths to write, one per promised file; after the
+    block, ``artifact`` is the new file artifact and ``files`` its files (a FileSet proxy)."""
 
     def __init__(self, directory: str, relpaths: list[str]) -> None:
         self.directory = directory
         self.relpaths = relpaths
-        self.artifact: ArtifactProxy | None = None
+        self.artifact: Artifact | None = None
+        self.files: ArtifactProxy | None = None
 
     def path(self, relpath: str | None = None) -> str:
         if relpath is None:
@@ -256,6 +299,7 @@ class Files:
             serializer="json", computed_at=now, repo=repo, kind=KIND, user=user,
         )  # fmt: skip
         repo.save(artifact, manifest, run_info=run_info)
+        stored.artifact = artifact
         return ArtifactProxy(stored, artifact)
 
     def use(self, *artifacts: Any) -> None:
@@ -301,7 +345,8 @@ class Files:
             missing = [r for r in rels if not os.path.isfile(handle.path(r))]
             if missing:
                 raise FileNotFoundError(f"new(): promised file(s) were not written: {missing}")
-            handle.artifact = self.upload([handle.path(r) for r in rels], labels, root=directory, based_on=based_on)
+            handle.files = self.upload([handle.path(r) for r in rels], labels, root=directory, based_on=based_on)
+            handle.artifact = handle.files.artifact
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 

@@ -13,7 +13,7 @@ A query addresses an artifact as this document (dotted paths reach into JSON):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from provkit.services.query import Fields, matcher
@@ -118,7 +118,19 @@ def find_artifacts(
     query: Mapping | None = None, limit: int | None = None, repo: Repository | None = None
 ) -> Iterator[Artifact]:
     """Artifacts matching ``query``, newest first; ``limit`` caps the count (no cap by default)."""
-    return (repo or get_default_repo()).find(dict(query or {}), limit)
+    repo = repo or get_default_repo()
+    query = dict(query or {})
+    for rewrite in _query_rewriters:  # features' own query keys (retraction: "retracted", "tainted")
+        query = rewrite(query, repo)
+    return repo.find(query, limit)
+
+
+_query_rewriters: list[Callable[[dict, Repository], Any]] = []
+
+
+def register_query_rewriter(rewrite: Callable[[dict, Repository], Any]) -> None:
+    """Have ``find_artifacts`` pass queries through ``rewrite(query, repo)`` first."""
+    _query_rewriters.append(rewrite)
 
 
 def find(query: Mapping | None = None, limit: int | None = None, repo: Repository | None = None) -> pd.DataFrame:

@@ -14,7 +14,7 @@ Config keys (top level): ``single_flight`` (default true), ``single_flight_ttl``
 ``single_flight_timeout`` (longest wait in seconds, default null: as long as the holder
 is alive; then SingleFlightTimeoutError). ``@provenance(single_flight=False)`` turns it
 off for one function, ``set_single_flight(False)`` for the process. Time spent waiting
-is logged (logger ``provkit``) and counted in ``provkit.stats``.
+is logged (logger ``provkit``) and counted in ``p.stats()["counters"]``.
 """
 
 from __future__ import annotations

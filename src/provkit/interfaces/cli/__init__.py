@@ -16,7 +16,15 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Entry point of the ``provkit`` script."""
-    from provkit.interfaces.cli import artifacts, db, lineage_cmd, registry_cmd  # noqa: F401 - registers the commands
+    from provkit.interfaces.cli import (  # noqa: F401 - registers the commands
+        artifacts,
+        curation_cmd,
+        db,
+        lifecycle_cmd,
+        lineage_cmd,
+        registry_cmd,
+        ui_cmd,
+    )
     from provkit.interfaces.cli._app import run
 
     sys.exit(run())

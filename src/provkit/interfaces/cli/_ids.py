@@ -22,7 +22,9 @@ def resolve(record_id: str) -> str:
 
     Ambiguous prefixes are an error listing the candidates (at most a few)."""
     length = _full_length(record_id)
-    if length is None or len(record_id) >= length or len(record_id) < _MIN_PREFIX:
+    if length is None:
+        return _alias_or_itself(record_id)
+    if len(record_id) >= length or len(record_id) < _MIN_PREFIX:
         return record_id
     if not re.fullmatch(r"[A-Za-z0-9_]+", record_id):
         return record_id
@@ -40,3 +42,13 @@ def resolve(record_id: str) -> str:
         shown = ", ".join(i[: SHORT_ID + 4] for i in found[:3])
         raise ValueError(f"{record_id!r} is the start of several ids ({shown}...): give more characters")
     return found[0] if found else record_id
+
+
+def _alias_or_itself(name: str) -> str:
+    """The dataset a registry alias names, or ``name`` itself when no alias has it."""
+    import provkit as p
+
+    reg = p.Registry()
+    if reg.catalog.current_alias(name) is None:
+        return name
+    return reg.resolve_alias(name)

@@ -128,13 +128,20 @@ def find(
 
 @app.command()
 def show(
-    artifact_id: str = typer.Argument(..., help="Id (or a unique prefix) of an artifact, dataset or execution"),
+    artifact_id: str = typer.Argument(
+        ..., help="Id (or a unique prefix) of an artifact, dataset or execution, a dataset alias, or 'keywords'"
+    ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Everything recorded about one artifact, dataset or execution."""
     import provkit as p
     from provkit.interfaces.cli._ids import resolve
 
+    if artifact_id == "keywords":
+        from provkit.interfaces.cli.curation_cmd import show_keywords
+
+        show_keywords(as_json)
+        return
     artifact_id = resolve(artifact_id)
     if artifact_id.startswith(("ds_", "ex_")):
         from provkit.interfaces.cli.registry_cmd import show_record
@@ -144,6 +151,9 @@ def show(
     art = p.load_artifact(artifact_id)
     data = {**art.to_dict(), "run_info": art.run_info}
     data.pop("load_kwargs", None)
+    taint = p.taint_of(artifact_id)
+    if taint is not None:  # retracted, or built on something retracted
+        data["retracted" if taint.record_id == taint.retracted_id else "tainted"] = taint.describe()
     if as_json:
         print_json(data)
         return

@@ -1,4 +1,4 @@
-"""provkit db upgrade | current: the schema of a repository database.
+"""provkit db upgrade | current | roles: the schema of a repository database and its users.
 
 Without ``--url`` they act on the database (and PostgreSQL ``schema``) of the configured
 repository, read from the config without opening it: a database at an older revision
@@ -63,3 +63,24 @@ def upgrade(
 
     db, schema = _target(ctx, url, schema)
     say(f"upgraded to {p.upgrade_db(db, schema=schema)}")
+
+
+@db_app.command()
+def roles(
+    ctx: typer.Context,
+    url: str = typer.Option(None, help=_URL_HELP),
+    schema: str = typer.Option(None, help=_SCHEMA_HELP),
+    prefix: str = typer.Option("provkit", help="Role names are <prefix>_reader, _writer, _admin"),
+) -> None:
+    """Create PostgreSQL roles for readers, writers and admins of the repository's schema
+    (then: GRANT provkit_writer TO alice)."""
+    from provkit.storage.repos.sql.postgres import engine_for
+    from provkit.storage.repos.sql.roles import create_roles
+
+    db, schema = _target(ctx, url, schema)
+    engine = engine_for(db, schema)
+    try:
+        for role in create_roles(engine, schema, prefix):
+            say(role)
+    finally:
+        engine.dispose()

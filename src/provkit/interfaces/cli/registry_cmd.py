@@ -117,6 +117,14 @@ def register_dataset(
     version: str = typer.Argument(..., help="X.Y.Z, or major / minor / patch to bump the latest"),
     old_location: str = typer.Option(None, "--old-location", help="File or folder to copy in (omit: already there)"),
     relpath: str = typer.Option(None, help="Path under <owner_type>/<owner>/ (default: the name)"),
+    location_type: str = typer.Option(
+        "dataregistry", "--location-type", help="dataregistry (copied in), external, dummy or meta_only"
+    ),
+    url: str = typer.Option(None, help="Where an external dataset is"),
+    contact_email: str = typer.Option(None, "--contact-email", help="Who to ask about it"),
+    execution_name: str = typer.Option(None, "--execution-name", help="Name of the execution recorded for it"),
+    execution_site: str = typer.Option(None, "--execution-site", help="Where that execution ran"),
+    execution_configuration: str = typer.Option(None, "--execution-config", help="A config file kept with it"),
     owner: str = typer.Option(None, help="Owner (default: you)"),
     owner_type: str = typer.Option("user", "--owner-type", help="user, group, project or production"),
     description: str = typer.Option(None, help="What it holds"),
@@ -132,7 +140,9 @@ def register_dataset(
         ds = reg.register_dataset(
             relpath or name, version, name=name, old_location=old_location, description=description,
             execution_id=execution, input_datasets=inputs, keywords=keywords, is_overwritable=overwritable,
-            progress=progress,
+            progress=progress, location_type=location_type, url=url, contact_email=contact_email,
+            execution_name=execution_name, execution_site=execution_site,
+            execution_configuration=execution_configuration,
         )  # fmt: skip
     _emit_dataset(ds, as_json)
 
@@ -186,7 +196,8 @@ def show_record(record_id: str, as_json: bool) -> None:
     data = record.to_dict()
     data["dependents"] = reg.dependents(record.id)
     if record.kind == "dataset" and record.location:
-        data["url"] = reg.url(record)
+        data["files_url"] = reg.url(record)
+        data["url"] = record.url or data["files_url"]
     if as_json:
         print_json(data)
         return

@@ -33,25 +33,35 @@ class DatasetReader:
             raise RegistryError(f"{self.repo!r} has no blob store to keep dataset files in")
         return DatasetArea(*self.repo.store.tree())
 
+    def resolve(self, dataset: str | Dataset) -> str:
+        """A dataset id from a dataset or an id (the registry also takes alias names)."""
+        return dataset.id if isinstance(dataset, Dataset) else dataset
+
     def get_dataset(self, dataset_id: str) -> Dataset:
+        """The dataset with this id (or, through ``Registry``, this alias name)."""
+        dataset_id = self.resolve(dataset_id)
         found = self.tables.fetch_dataset(dataset_id)
         if found is None:
             raise not_found("dataset", dataset_id)
         return found
 
     def find_datasets(
-        self, query: dict | None = None, *, all_statuses: bool = False, limit: int | None = None, **filters: Any
-    ) -> list[Dataset]:
+        self, query: dict | None = None, *, all_statuses: bool = False, limit: int | None = None,
+        include_dummy: bool = False, **filters: Any,
+    ) -> list[Dataset]:  # fmt: skip
         """Datasets matching a Mongo-style ``query`` (fields in ``registry/query.py``) and
         keyword ``filters`` (name, owner, owner_type, relpath, version, status,
-        execution_id, keyword, spec), newest first; only valid ones unless a status is
-        asked for or ``all_statuses``."""
+        execution_id, keyword, spec, location_type), newest first; only valid ones unless a
+        status is asked for or ``all_statuses``; ``dummy`` ones only with ``include_dummy``
+        or when the query names ``location_type``."""
         check_limit(limit)
         parts = [filters_to_query({k: v for k, v in filters.items() if v is not None})]
         if query:
             parts.append(dict(query))
         if not all_statuses and not any("status" in part for part in parts):
             parts.append({"status": "valid"})
+        if not include_dummy and "location_type" not in repr(parts):
+            parts.append({"location_type": {"$ne": "dummy"}})
         return self.tables.query_datasets({"$and": parts}, limit)
 
     def find(self, query: dict | None = None, **options: Any) -> Any:
@@ -82,8 +92,12 @@ class DatasetReader:
     def url(self, dataset: str | Dataset) -> str:
         """Where the dataset's files are (a local path, or an s3:// / sftp:// URL)."""
         ds = dataset if isinstance(dataset, Dataset) else self.get_dataset(dataset)
+        if ds.location_type == "external":
+            if ds.url is None:
+                raise RegistryError(f"external dataset {ds.id} has no url; ask {ds.contact_email}")
+            return ds.url
         if ds.location is None:
-            raise RegistryError(f"dataset {ds.id} is {ds.status} and its files are gone")
+            raise RegistryError(f"dataset {ds.id} is {ds.status} and has no files here ({ds.location_type})")
         return self.area.url(ds.location)
 
     def fetch(self, dataset: str | Dataset, to: str | os.PathLike, progress: Progress | None = None) -> str:

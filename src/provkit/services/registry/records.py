@@ -17,7 +17,7 @@ from provkit.core.errors import InvalidKeyError, RegistryError
 
 __all__ = [
     "Dataset", "Execution", "OWNER_TYPES", "BUMPS", "STATUSES", "parse_version", "bump_version",
-    "new_id", "record_kind", "check_relpath", "check_owner_type",
+    "new_id", "record_kind", "check_relpath", "check_owner_type", "Alias", "LOCATION_TYPES", "MUTABLE_FIELDS",
 ]  # fmt: skip
 
 OWNER_TYPES = ("user", "group", "project", "production")
@@ -25,9 +25,18 @@ BUMPS = ("major", "minor", "patch")
 #: pending: files being copied (invisible); valid: live; replaced / deleted: history.
 STATUSES = ("pending", "valid", "replaced", "deleted")
 DATA_ORGS = ("file", "directory")
+#: dataregistry: files copied into (or indexed in) the registry; external: elsewhere, found by
+#: ``url`` / ``contact_email``; dummy: tests and dry runs (left out of queries unless asked);
+#: meta_only: a record with no files.
+LOCATION_TYPES = ("dataregistry", "external", "dummy", "meta_only")
+#: What ``modify_dataset`` may change; name, version, owner, relpath and content never change.
+MUTABLE_FIELDS = ("description", "url", "contact_email", "access_api", "access_api_configuration",
+                  "is_overwritable", "keywords", "creation_date")  # fmt: skip
+#: Characters a relpath may not hold (as in dataregistry): whitespace and shell/glob specials.
+_FORBIDDEN = re.compile(r"[\s$*&?!'\"`|;<>{}\[\]#%~^,=@+]")
 
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-_PREFIX = {"execution": "ex_", "dataset": "ds_"}
+_PREFIX = {"execution": "ex_", "dataset": "ds_", "alias": "al_"}
 
 
 def new_id(kind: str) -> str:
@@ -82,6 +91,10 @@ def check_relpath(relpath: str) -> str:
         )
     if any(p.startswith(".") for p in parts):
         raise InvalidKeyError(f"relpath {relpath!r}: path parts may not start with '.'", key=relpath)
+    bad = sorted(set(_FORBIDDEN.findall(clean)))
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise InvalidKeyError(f"relpath {relpath!r} holds characters a relpath may not: {shown}", key=relpath)
     return clean
 
 
@@ -152,6 +165,14 @@ class Dataset(_Record):
     manifest: dict = field(default_factory=dict)
     parent_ids: list[str] = field(default_factory=list)
     run_id: str | None = None
+    location_type: str = "dataregistry"
+    url: str | None = None
+    contact_email: str | None = None
+    access_api: str | None = None
+    access_api_configuration: str | None = None
+    creation_date: datetime | None = None
+    #: every modification: {"by", "at", "field", "old", "new"}
+    history: list[dict] = field(default_factory=list)
 
     kind = "dataset"
 
@@ -161,3 +182,26 @@ class Dataset(_Record):
 
     def __repr__(self) -> str:
         return f"<Dataset {self.name!r} {self.version} {self.status} {_short(self.id)}>"
+
+
+@dataclass
+class Alias:
+    """A name for a dataset (``dataset_id``) or for another alias (``ref_alias_id``).
+
+    Registering an alias name again supersedes the current one (``superseded_by``); the
+    old row stays, so the history of what "latest" meant is kept."""
+
+    id: str
+    alias: str
+    dataset_id: str | None = None
+    ref_alias_id: str | None = None
+    superseded_by: str | None = None
+    creator: str | None = None
+    created_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __repr__(self) -> str:
+        target = self.dataset_id or f"alias {self.ref_alias_id}"
+        return f"<Alias {self.alias!r} -> {target}{' (superseded)' if self.superseded_by else ''}>"

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from provkit.core.artifacts import record_id_of
 from provkit.core.errors import DatasetInUseError, RegistryError
+from provkit.services.registry.curation import MAX_CONFIG_LENGTH, DatasetCuration, check_may_change, clean_field
 from provkit.services.registry.placement import tables_for
 from provkit.services.registry.reading import DatasetReader
 from provkit.services.registry.records import (
     BUMPS,
+    LOCATION_TYPES,
     Dataset,
     Execution,
     check_owner_type,
@@ -50,7 +52,7 @@ def _check_owner(owner: str) -> str:
     return owner
 
 
-class Registry(DatasetReader):
+class Registry(DatasetCuration, DatasetReader):
     """Register executions and datasets in ``repo`` (default: the default repository).
 
     ``owner`` / ``owner_type`` are the defaults for datasets registered through it
@@ -111,7 +113,7 @@ class Registry(DatasetReader):
     # ---- datasets -----------------------------------------------------------------
     def register_dataset(
         self,
-        relpath: str,
+        relpath: str | None,
         version: str,
         *,
         name: str | None = None,
@@ -127,33 +129,73 @@ class Registry(DatasetReader):
         spec: str | None = None,
         provenance: dict | None = None,
         progress: Progress | None = None,
+        location_type: str = "dataregistry",
+        url: str | None = None,
+        contact_email: str | None = None,
+        access_api: str | None = None,
+        access_api_configuration: str | None = None,
+        creation_date: datetime | str | None = None,
+        execution_name: str | None = None,
+        execution_description: str | None = None,
+        execution_site: str | None = None,
+        execution_start: datetime | None = None,
+        execution_configuration: str | os.PathLike | None = None,
     ) -> Dataset:
         """Register a dataset and copy ``old_location`` (a file or a folder) into the
         registry under ``<owner_type>/<owner>/<relpath>``.
 
         ``version`` is ``'X.Y.Z'`` or ``'major'`` / ``'minor'`` / ``'patch'`` to bump the
         latest version of ``name`` for this owner. Without ``old_location`` the files
-        must already be at that place. ``input_datasets`` without ``execution_id``
-        records an execution for the dataset. ``progress(nbytes, total)`` follows the copy.
+        must already be at that place. Without ``execution_id`` an execution is recorded
+        for the dataset (``execution_name`` ..., ``execution_configuration``: a file whose
+        text is kept), with ``input_datasets`` as its inputs. ``progress(nbytes, total)``
+        follows the copy. ``location_type``: ``dataregistry`` (files in the registry),
+        ``external`` (nothing copied; ``url`` or ``contact_email`` says where), ``dummy``
+        (tests, dry runs; left out of queries unless asked) or ``meta_only`` (no files).
+        Without a relpath one is made: ``gen_paths/<name>/<unique>``.
         """
         from provkit.core.runs import current_run_info, current_user
 
+        if location_type not in LOCATION_TYPES:
+            raise RegistryError(f"location_type must be one of {', '.join(LOCATION_TYPES)}, got {location_type!r}")
+        copied = location_type == "dataregistry"
+        if not copied and old_location is not None:
+            raise RegistryError(f"a {location_type} dataset has no files to copy; leave out old_location")
+        if location_type == "external" and not (url or contact_email):
+            raise RegistryError("an external dataset needs a url or a contact_email saying where the data is")
+        if relpath is None:
+            if name is None:
+                raise RegistryError("give a relpath, or a name to generate one from")
+            relpath = f"gen_paths/{name}/{new_id('dataset')[3:15]}"
         relpath = check_relpath(relpath)
         owner = _check_owner(self.owner if owner is None else owner)
         owner_type = check_owner_type(self.owner_type if owner_type is None else owner_type)
+        if owner_type == "production":
+            if owner != "production":
+                raise RegistryError(f"production datasets are owned by 'production', not {owner!r}")
+            if is_overwritable:
+                raise RegistryError("production datasets are never overwritable")
+            check_may_change(owner_type, owner, "register", "production datasets")
+        extra = {"url": url, "contact_email": contact_email, "access_api": access_api,
+                 "access_api_configuration": access_api_configuration, "creation_date": creation_date}  # fmt: skip
+        extra = {k: clean_field(k, v, self) for k, v in extra.items()}
         bump = version if version in BUMPS else None
         if bump is None:
             parse_version(version)
         name = name or posixpath.basename(relpath)
-        keywords = _keywords(keywords)
+        keywords = self.check_keywords(_keywords(keywords))
         parent_ids = [record_id_of(p) for p in parents]
         self._require_records(parent_ids)
         exec_id = record_id_of(execution_id) if execution_id is not None else None
         if exec_id is not None:
             self.get_execution(exec_id)
         inputs = list(input_datasets)
-        if inputs and exec_id is None:
-            exec_id = self.register_execution(f"for {name}", input_datasets=inputs).id
+        if exec_id is None:
+            exec_id = self.register_execution(
+                execution_name or f"for {name}", description=execution_description, site=execution_site,
+                start_time=execution_start, configuration=_configuration(execution_configuration),
+                input_datasets=inputs,
+            ).id  # fmt: skip
         elif inputs:
             raise RegistryError("pass input_datasets to the execution, or leave out execution_id")
         files = scan(old_location) if old_location is not None else None
@@ -165,7 +207,11 @@ class Registry(DatasetReader):
             description=description, keywords=keywords, is_overwritable=bool(is_overwritable),
             execution_id=exec_id, creator=current_user(), created_at=_now(), spec=spec,
             provenance=dict(provenance or {}), parent_ids=list(dict.fromkeys(parent_ids)), run_id=run["id"],
+            location_type=location_type, **extra,
         )  # fmt: skip
+        if not copied:
+            pending = self.tables.reserve(draft, bump, claim_relpath=False)
+            return self.tables.commit(pending.id, {"data_org": "file", "manifest": {}, "nfiles": 0, "total_size": 0})
         pending = self.tables.reserve(draft, bump, claim_relpath=True)
         try:  # again, now that our claim is visible: of two racing nested claims, neither stays
             self._check_overlap(owner_type, owner, relpath, ignore=pending.id)
@@ -202,7 +248,8 @@ class Registry(DatasetReader):
         its files are kept under ``_archive/`` while anything depends on them."""
         from provkit.core.runs import current_run_info, current_user
 
-        old = self._live_dataset(record_id_of(dataset_id), "replace")
+        old = self._live_dataset(self.resolve(dataset_id), "replace")
+        check_may_change(old.owner_type, old.owner, "replace", f"dataset {old.id}", old.creator)
         if not old.is_overwritable:
             raise RegistryError(
                 f"dataset {old.name!r} {old.version} ({old.id}) is not overwritable; register a new version instead"
@@ -255,7 +302,8 @@ class Registry(DatasetReader):
         ``_archive/`` for them."""
         from provkit.core.runs import current_user
 
-        old = self._live_dataset(record_id_of(dataset_id), "delete")
+        old = self._live_dataset(self.resolve(dataset_id), "delete")
+        check_may_change(old.owner_type, old.owner, "delete", f"dataset {old.id}", old.creator)
         dependents = self.dependents(old.id)
         if dependents and not force:
             raise DatasetInUseError(
@@ -398,3 +446,19 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _configuration(source: str | os.PathLike | None) -> str | None:
+    """An execution's configuration: the text of a file (at most MAX_CONFIG_LENGTH
+    characters), or the string itself when it is not a file's path."""
+    if source is None:
+        return None
+    path = os.fspath(source)
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(MAX_CONFIG_LENGTH + 1)
+    else:
+        text = str(source)
+    if len(text) > MAX_CONFIG_LENGTH:
+        raise RegistryError(f"execution configuration is over {MAX_CONFIG_LENGTH:,} characters; store it as a dataset")
+    return text

@@ -62,9 +62,41 @@ datasets = sa.Table(
     sa.Column("provenance", JSONType, nullable=False),
     sa.Column("parent_ids", JSONType, nullable=False),
     sa.Column("run_id", sa.String(64)),
+    sa.Column("location_type", sa.String(16), nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("contact_email", sa.String(256)),
+    sa.Column("access_api", sa.String(256)),
+    sa.Column("access_api_configuration", sa.Text),
+    sa.Column("creation_date", UTCDateTime),
+    sa.Column("history", JSONType, nullable=False),
     sa.UniqueConstraint(
         "name", "owner_type", "owner", "version_major", "version_minor", "version_patch", "replace_iteration",
         name="uq_datasets_version",
     ),
     sa.Index("ix_datasets_owner", "owner_type", "owner"),
 )  # fmt: skip
+
+#: The keyword vocabulary: shipped system keywords and those users added (``add_keyword``).
+registry_keywords = sa.Table(
+    "registry_keywords",
+    metadata,
+    sa.Column("keyword", sa.String(128), primary_key=True),
+    sa.Column("system", sa.Boolean, nullable=False),
+    sa.Column("creator", sa.String(256)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+#: Aliases of datasets or of other aliases; ``live_alias`` (unique) holds the name while the
+#: alias is current, superseded ones keep their row for the history.
+dataset_aliases = sa.Table(
+    "dataset_aliases",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("alias", sa.String(512), nullable=False, index=True),
+    sa.Column("dataset_id", sa.String(64), index=True),
+    sa.Column("ref_alias_id", sa.String(64)),
+    sa.Column("superseded_by", sa.String(64)),
+    sa.Column("live_alias", sa.String(512), unique=True),
+    sa.Column("creator", sa.String(256)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

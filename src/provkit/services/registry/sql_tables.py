@@ -20,24 +20,23 @@ import sqlalchemy as sa
 from provkit.core.errors import RegistryError
 from provkit.services.registry import sql_schema as registry_schema
 from provkit.services.registry.records import Dataset, Execution, bump_version, parse_version
-from provkit.services.registry.tables import RegistryTables, _taken, _version_exists, live_key
+from provkit.services.registry.tables import RegistryTables, _taken, _version_exists, live_key, not_found
 from provkit.storage.repos.sql import schema
+from provkit.storage.repos.sql.rows import from_json, utc
 
 _DATASET_FIELDS = [f.name for f in dataclass_fields(Dataset)]
 _EXECUTION_FIELDS = [f.name for f in dataclass_fields(Execution)]
-_JSON_FIELDS = ("keywords", "manifest", "provenance", "parent_ids", "input_ids")
+_JSON_FIELDS = ("keywords", "manifest", "provenance", "parent_ids", "input_ids", "history")
 _RETRIES = 50
 
 
 def _decode(row: Any, names: list[str]) -> dict:
-    from provkit.storage.repos.sql.rows import from_json, utc
-
     out = {}
     for name in names:
         value = row._mapping[name]
         if name in _JSON_FIELDS:
             value = from_json(value)
-        elif name.endswith(("_at", "_time")):
+        elif name.endswith(("_at", "_time", "_date")):
             value = utc(value)
         out[name] = value
     return out
@@ -186,6 +185,20 @@ class SqlRegistryTables(RegistryTables):
         t = registry_schema.datasets
         with self._engine.begin() as conn:
             conn.execute(sa.update(t).where(t.c.id == dataset_id).values(location=location))
+
+    def update_dataset(self, dataset_id: str, changes: dict, entries: list[dict]) -> Dataset:
+        t = registry_schema.datasets
+        with self._engine.begin() as conn:
+            stmt = sa.select(t.c.history).where(t.c.id == dataset_id)
+            if conn.dialect.name == "postgresql":
+                stmt = stmt.with_for_update()  # two modifications at once both land in the history
+            history = conn.execute(stmt).scalar()
+            if history is None:
+                raise not_found("dataset", dataset_id)
+            history = [*from_json(history), *entries]
+            conn.execute(sa.update(t).where(t.c.id == dataset_id).values(**changes, history=history))
+            row = conn.execute(sa.select(t).where(t.c.id == dataset_id)).first()
+        return Dataset(**_decode(row, _DATASET_FIELDS))
 
     def fetch_dataset(self, dataset_id: str) -> Dataset | None:
         t = registry_schema.datasets

@@ -25,7 +25,8 @@ __all__ = ["RegistryTables", "MemoryRegistryTables", "live_key", "DatasetFilter"
 
 #: Filters ``find_datasets`` understands (column -> exact value; keyword: one of keywords).
 DatasetFilter = dict[str, Any]
-FILTER_KEYS = ("name", "owner", "owner_type", "relpath", "version", "status", "execution_id", "keyword", "spec")
+FILTER_KEYS = ("name", "owner", "owner_type", "relpath", "version", "status", "execution_id", "keyword", "spec",
+               "location_type")  # fmt: skip
 
 
 def live_key(owner_type: str, owner: str, relpath: str) -> str:
@@ -96,6 +97,10 @@ class RegistryTables(ABC):
 
     @abstractmethod
     def set_location(self, dataset_id: str, location: str | None) -> None: ...
+
+    @abstractmethod
+    def update_dataset(self, dataset_id: str, changes: dict, entries: list[dict]) -> Dataset:
+        """Set ``changes`` on a dataset and append ``entries`` to its history, in one step."""
 
     @abstractmethod
     def fetch_dataset(self, dataset_id: str) -> Dataset | None: ...
@@ -221,6 +226,15 @@ class MemoryRegistryTables(RegistryTables):
         with self._lock:
             self._datasets[dataset_id] = replace(self._datasets[dataset_id], location=location)
 
+    def update_dataset(self, dataset_id: str, changes: dict, entries: list[dict]) -> Dataset:
+        with self._lock:
+            old = self._datasets.get(dataset_id)
+            if old is None:
+                raise not_found("dataset", dataset_id)
+            new = replace(old, **copy.deepcopy(changes), history=[*old.history, *copy.deepcopy(entries)])
+            self._datasets[dataset_id] = new
+            return copy.deepcopy(new)
+
     def fetch_dataset(self, dataset_id: str) -> Dataset | None:
         found = self._datasets.get(dataset_id)
         return copy.deepcopy(found) if found is not None else None
@@ -230,7 +244,11 @@ class MemoryRegistryTables(RegistryTables):
         from provkit.services.registry.query import DATASET_FIELDS, dataset_document
 
         matches = matcher(query, DATASET_FIELDS)
-        found = [d for d in list(self._datasets.values()) if matches(dataset_document(d))]
+        found = [
+            d
+            for d in list(self._datasets.values())
+            if matches(dataset_document(d, self._executions.get(d.execution_id)))
+        ]
         return [copy.deepcopy(d) for d in _newest(found)[:limit]]
 
     def live_holder(self, key: str) -> Dataset | None:

@@ -194,6 +194,10 @@ class BlobStore(ABC):
         with source:
             return self.put_bytes(key, source.read(), overwrite=overwrite)
 
+    def url(self, key: str) -> str:
+        """Where blob ``key`` can be read directly by fsspec-aware code (a path or a URL)."""
+        raise ConfigError(f"{self!r} has no address its blobs can be read from")
+
     def tree(self) -> tuple[Any, str]:
         """An fsspec filesystem and a root folder for path-shaped data (the dataset
         registry's files), beside the blobs and never listed among them."""

@@ -105,6 +105,13 @@ class ChainedStore(BlobStore):
                         seen.add(key)
                         yield key
 
+    def url(self, key: str) -> str:
+        """The address in the first store that holds ``key``."""
+        for store in self.stores:
+            if store.exists(key):
+                return store.url(key)
+        raise self.missing(key)
+
     def tree(self) -> tuple[Any, str]:
         """The first writable store's tree: registry files are not copied along the chain."""
         targets = self._writable() or self.stores

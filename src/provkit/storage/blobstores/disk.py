@@ -145,6 +145,9 @@ class DiskStore(BlobStore):
                 for blob in os.scandir(entry.path):
                     yield blob.name
 
+    def url(self, key: str) -> str:
+        return self.path(key)
+
     def tree(self) -> tuple[Any, str]:
         from fsspec.implementations.local import LocalFileSystem
 

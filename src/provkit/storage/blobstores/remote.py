@@ -151,6 +151,9 @@ class FsspecStore(BlobStore):
             if not p.rsplit("/", 1)[-1].startswith(".tmp-") and not p.startswith(tree)
         )
 
+    def url(self, key: str) -> str:
+        return self.fs.unstrip_protocol(self._path(key))
+
     def tree(self) -> tuple[Any, str]:
         return self.fs, f"{self.basepath}/{TREE_FOLDER}"
 

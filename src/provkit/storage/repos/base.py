@@ -29,7 +29,7 @@ from provkit.core.serializers import Serializer
 from provkit.core.sets import ArtifactSet
 from provkit.storage.blobstores.base import BlobStore
 from provkit.storage.repos import values
-from provkit.storage.repos.extensions import compiled, is_feature_record, value_wrapper
+from provkit.storage.repos.extensions import compiled, is_feature_record, load_checks, value_wrapper
 from provkit.storage.repos.graph import walk
 from provkit.storage.repos.stored_inputs import dump_inputs, estimated_nbytes, load_inputs_pickle
 
@@ -239,12 +239,14 @@ class Repository(ABC):
         repository) before they are deserialized; a corrupt copy in a chained store is
         skipped (and repaired from a good one). Damage is a BlobCorruptError.
         """
+        for check in load_checks():  # e.g. retraction: a tainted value warns or raises
+            check(self, artifact)
         return self._wrap(artifact, values.load_value(self, artifact))
 
     def _wrap(self, artifact: Artifact, value: Any) -> Any:
         """Values of some kinds come back wrapped (file artifacts: a FileSet bound here)."""
         wrap = value_wrapper(artifact.kind)
-        return value if wrap is None else wrap(value, self)
+        return value if wrap is None else wrap(value, self, artifact)
 
     def _matches(self, value: Any, artifact: Artifact, serializer: Serializer) -> bool:
         """Whether a value read back is the one its value id names (when checkable)."""
@@ -312,6 +314,7 @@ class Repository(ABC):
             self._store_file(artifact, value_path, repair)
         else:
             self._store_value(artifact, value, repair)
+        payload = None
         if inputs is not None:
             payload = self._dump_inputs(inputs)
             values.seal_inputs(self, artifact, payload)
@@ -326,7 +329,23 @@ class Repository(ABC):
             artifact.run_id = run_info["id"]
         artifact.repo = self
         self._insert(artifact, replace=replace)
+        self._ensure_blobs(artifact, value, value_path, payload)
         return artifact
+
+    def _ensure_blobs(self, artifact: Artifact, value: Any, value_path: str | None, payload: bytes | None) -> None:
+        """After the row is committed, put back a blob it names that is gone: a garbage
+        collection running meanwhile may have taken a blob this write reused."""
+        store = self.store
+        if store is None or not store.write:
+            return
+        if artifact._value_bytes is None and artifact.value_id and not store.exists(artifact.value_id):
+            if value_path is not None:
+                self._store_file(artifact, value_path, True)
+            else:
+                self._store_value(artifact, value, True)
+            self._insert(artifact, replace=True)  # the rewritten bytes' seal
+        if payload is not None and artifact._inputs_bytes is None and not store.exists(artifact.id):
+            store.put_bytes(artifact.id, payload, overwrite=True)
 
     def save_batch(self, items: list[tuple[Artifact, Any]], *, run_info: dict | None = None) -> int:
         """Store many artifacts (values serialized as for ``save``); returns how many were new.

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from provkit.storage.repos.base import Repository
 
 __all__ = [
-    "CompiledQuery", "compiled", "is_feature_record", "register_feature_prefixes", "register_value_wrapper",
-    "use_query_compiler", "value_wrapper",
+    "CompiledQuery", "compiled", "is_feature_record", "load_checks", "register_feature_prefixes",
+    "register_load_check", "register_value_wrapper", "use_query_compiler", "value_wrapper",
 ]  # fmt: skip
 
 
@@ -32,7 +32,7 @@ class CompiledQuery(Protocol):
         """A SQLAlchemy condition on the artifacts table (SQL repositories)."""
 
 
-_hooks: dict[str, Any] = {"compile_query": None, "prefixes": (), "wrappers": {}}
+_hooks: dict[str, Any] = {"compile_query": None, "prefixes": (), "wrappers": {}, "load_checks": ()}
 
 
 def use_query_compiler(compile_query: Callable[[Any], CompiledQuery]) -> None:
@@ -60,11 +60,21 @@ def is_feature_record(record_id: str) -> bool:
     return record_id.startswith(_hooks["prefixes"])
 
 
-def register_value_wrapper(kind: str, wrap: Callable[[Any, Repository], Any]) -> None:
-    """Have values of artifacts of ``kind`` come back as ``wrap(value, repo)``."""
+def register_value_wrapper(kind: str, wrap: Callable[[Any, Repository, Artifact], Any]) -> None:
+    """Have values of artifacts of ``kind`` come back as ``wrap(value, repo, artifact)``."""
     _hooks["wrappers"][kind] = wrap
 
 
-def value_wrapper(kind: str) -> Callable[[Any, Repository], Any] | None:
+def value_wrapper(kind: str) -> Callable[[Any, Repository, Artifact], Any] | None:
     """How values of artifacts of ``kind`` are wrapped (None: returned as they are)."""
     return _hooks["wrappers"].get(kind)
+
+
+def register_load_check(check: Callable[[Repository, Artifact], None]) -> None:
+    """Have ``check(repo, artifact)`` run before a value is loaded (it may warn or raise)."""
+    _hooks["load_checks"] = (*_hooks["load_checks"], check)
+
+
+def load_checks() -> tuple:
+    """The checks registered with ``register_load_check``."""
+    return _hooks["load_checks"]

@@ -11,6 +11,7 @@ from provkit.core.errors import ConfigError
 from provkit.storage.blobstores.base import BlobStore
 from provkit.storage.repos.sql.migrate import ensure_schema
 from provkit.storage.repos.sql.repo import SqlRepo
+from provkit.storage.repos.sql.roles import translate_permission_errors
 
 # An arbitrary constant: the advisory lock id provkit takes while creating its schema.
 _SCHEMA_LOCK_ID = 0x70726F76  # "prov"
@@ -109,6 +110,11 @@ class PostgresRepo(SqlRepo):
             engine_options.setdefault("poolclass", sa.NullPool)
         super().__init__(url.render_as_string(hide_password=False), store, engine_options=engine_options, **options)
         self._end_reads = not self.persistent_connections  # persistent lookups run in autocommit
+
+    def _make_engine(self, db: str, engine_options: dict) -> sa.Engine:
+        engine = super()._make_engine(db, engine_options)
+        translate_permission_errors(engine)
+        return engine
 
     def _init_schema(self) -> None:
         ensure_schema(self._engine, self._safe_url(), lambda conn: lock_schema(conn, self.schema))

@@ -293,6 +293,8 @@ class SqlRepo(Repository):
             conn.execute(self._statements["artifact"], rows)
             if edges:
                 conn.execute(self._statements["edges"], edges)
+        for artifact, value in items:  # a gc running meanwhile may have taken a reused blob
+            self._ensure_blobs(artifact, value, None, None)
         return len(set(ids)) - int(present or 0)
 
     def _delete_record(self, artifact_id: str) -> None:
@@ -329,7 +331,10 @@ class SqlRepo(Repository):
         a = schema.artifacts
         where = plan.sql_where(self._engine.dialect.name)
         stmt = sa.select(*(a.c[name] for name in FULL_COLUMNS)).where(where)
-        stmt = stmt.order_by(a.c.computed_at.is_(None), a.c.computed_at.desc(), a.c.id)
+        if self._engine.dialect.name == "sqlite":  # NULL sorts lowest: undated rows come last, and the index
+            stmt = stmt.order_by(a.c.computed_at.desc(), a.c.id)  # on computed_at serves the order (LIMIT stops early)
+        else:
+            stmt = stmt.order_by(a.c.computed_at.is_(None), a.c.computed_at.desc(), a.c.id)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._engine.connect() as conn:

@@ -1,0 +1,171 @@
+"""The SQL side of gc and du: roots into a temporary table, reachability as one
+recursive query over ``artifact_inputs``, deletes in batches (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from provkit.services.lifecycle.rows import Row, chunks, input_blob_keys
+from provkit.storage.repos.sql import schema
+from provkit.storage.repos.sql.rows import from_json, utc
+
+__all__ = ["SqlInventory"]
+
+_A = schema.artifacts
+_E = schema.artifact_inputs
+_S = schema.artifact_sets
+_ROW_COLUMNS = (
+    _A.c.id, _A.c.name, _A.c.user, _A.c.kind, _A.c.value_id,
+    sa.func.coalesce(sa.func.length(_A.c.value_bytes), 0) + sa.func.coalesce(sa.func.length(_A.c.inputs_bytes), 0),
+    _A.c.value_bytes.is_(None), _A.c.inputs_bytes.is_(None), _A.c.added_at,
+    sa.case((_A.c.kind == "files", _A.c.custom_fields), else_=sa.null()), _A.c.composite,
+)  # fmt: skip
+
+
+def _row(r: Any) -> Row:
+    fields = from_json(r[9]) if r[9] is not None else None
+    return Row(r[0], r[1], r[2], r[3], r[4], int(r[5] or 0), bool(r[6]), bool(r[7]), utc(r[8]), fields, bool(r[10]))
+
+
+class SqlInventory:
+    """Lifecycle reads and deletes on a SqlRepo's database."""
+
+    def __init__(self, repo: Any) -> None:
+        self.repo = repo
+        self.engine: sa.Engine = repo.engine
+
+    # ---- reading ------------------------------------------------------------------
+    def rows(self, ids: Iterable[str] | None = None) -> Iterator[Row]:
+        """Every artifact (or those of ``ids``) as a Row."""
+        with self.engine.connect() as conn:
+            if ids is None:
+                for r in conn.execute(sa.select(*_ROW_COLUMNS)):
+                    yield _row(r)
+                return
+            for batch in chunks(ids):
+                for r in conn.execute(sa.select(*_ROW_COLUMNS).where(_A.c.id.in_(batch))):
+                    yield _row(r)
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(_A)).scalar() or 0)
+
+    def input_blob_refs(self, exclude: set[str], store_keys: set[str]) -> set[str]:
+        """Blob keys named in the stored inputs of rows not in ``exclude``."""
+        found: set[str] = set()
+        stmt = sa.select(_A.c.id, _A.c.inputs_bytes).where(_A.c.inputs_bytes.is_not(None))
+        with self.engine.connect() as conn:
+            for rid, data in conn.execution_options(stream_results=True).execute(stmt):
+                if rid not in exclude:
+                    found |= input_blob_keys(bytes(data))
+        store = self.repo.store
+        if store is not None:
+            with self.engine.connect() as conn:
+                blob_ids = conn.execute(sa.select(_A.c.id).where(_A.c.inputs_bytes.is_(None))).scalars().all()
+            for rid in blob_ids:
+                if rid in store_keys and rid not in exclude:
+                    found |= input_blob_keys(store.get_bytes(rid))
+        return found
+
+    def keep_set(
+        self, roots: set[str], newer_than: datetime | None, keep_last: int | None, composites: Any
+    ) -> set[str]:
+        """Every record reachable (through inputs) from the roots, the roots included.
+
+        ``composites(ids)`` gives the member ids of kept composite artifacts, which are
+        kept too (their lineage is not an edge)."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS gc_roots (id VARCHAR(128) NOT NULL)")
+            conn.exec_driver_sql("DELETE FROM gc_roots")
+            roots_t = sa.table("gc_roots", sa.column("id"))
+            if roots:
+                conn.execute(sa.insert(roots_t), [{"id": r} for r in roots])
+            if newer_than is not None:
+                conn.execute(
+                    sa.insert(roots_t).from_select(["id"], sa.select(_A.c.id).where(_A.c.added_at >= newer_than))
+                )
+            if keep_last:
+                order = (_A.c.computed_at.desc(), _A.c.added_at.desc())
+                ranked = sa.select(
+                    _A.c.id, sa.func.row_number().over(partition_by=_A.c.name, order_by=order).label("rn")
+                )
+                ranked = ranked.subquery()
+                conn.execute(
+                    sa.insert(roots_t).from_select(["id"], sa.select(ranked.c.id).where(ranked.c.rn <= keep_last))
+                )
+            keep: set[str] = set()
+            while True:
+                walk = sa.select(roots_t.c.id).cte("walk", recursive=True)
+                walk = walk.union(sa.select(_E.c.input_artifact_id).join(walk, _E.c.artifact_id == walk.c.id))
+                keep = set(conn.execute(sa.select(walk.c.id)).scalars())
+                kept_composites = [
+                    i for batch in chunks(keep, 900)
+                    for i in conn.execute(sa.select(_A.c.id).where(_A.c.composite, _A.c.id.in_(batch))).scalars()
+                ]  # fmt: skip
+                extra = {m for m in composites(kept_composites) if m not in keep}
+                if not extra:
+                    break
+                conn.execute(sa.insert(roots_t), [{"id": r} for r in extra])
+            conn.exec_driver_sql("DROP TABLE gc_roots")
+            conn.commit()
+        return keep
+
+    def ancestors_of_new(self, since: datetime) -> set[str]:
+        """Rows added at or after ``since`` and everything they were made from."""
+        walk = sa.select(_A.c.id).where(_A.c.added_at >= since).cte("fresh", recursive=True)
+        walk = walk.union(sa.select(_E.c.input_artifact_id).join(walk, _E.c.artifact_id == walk.c.id))
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(walk.c.id)).scalars())
+
+    def referenced(self, key: str, since: datetime) -> bool:
+        """Whether any row names blob ``key`` now (rows added since ``since`` are searched
+        through their inputs too)."""
+        files = sa.cast(_A.c.custom_fields, sa.Text).like(f"%{key}%")
+        stmt = sa.select(_A.c.id).where(
+            sa.or_(
+                sa.and_(_A.c.value_id == key, _A.c.value_bytes.is_(None)),
+                sa.and_(_A.c.id == key, _A.c.inputs_bytes.is_(None)),
+                sa.and_(_A.c.kind == "files", files),
+            )
+        )
+        with self.engine.connect() as conn:
+            if conn.execute(stmt.limit(1)).first() is not None:
+                return True
+            fresh = sa.select(_A.c.inputs_bytes).where(_A.c.added_at >= since, _A.c.inputs_bytes.is_not(None))
+            return any(key in input_blob_keys(bytes(d)) for d in conn.execute(fresh).scalars())
+
+    def dangling_edges(self) -> list[tuple[str, str]]:
+        """(child, parent) edges whose parent is no artifact (registry records among them)."""
+        parent = _A.alias("parent")
+        stmt = (
+            sa.select(_E.c.artifact_id, _E.c.input_artifact_id)
+            .outerjoin(parent, parent.c.id == _E.c.input_artifact_id)
+            .where(parent.c.id.is_(None))
+        )
+        with self.engine.connect() as conn:
+            return [(c, p) for c, p in conn.execute(stmt)]
+
+    # ---- deleting -----------------------------------------------------------------
+    def delete_rows(self, ids: list[str], before: datetime) -> list[str]:
+        """Delete these artifacts (only if added before ``before``) and their edges."""
+        deleted: list[str] = []
+        with self.engine.begin() as conn:
+            for batch in chunks(ids):
+                gone = conn.execute(
+                    sa.select(_A.c.id).where(_A.c.id.in_(batch), _A.c.added_at < before)
+                ).scalars().all()  # fmt: skip
+                if not gone:
+                    continue
+                conn.execute(sa.delete(_E).where(_E.c.artifact_id.in_(gone)))
+                conn.execute(sa.delete(_A).where(_A.c.id.in_(gone)))
+                deleted.extend(gone)
+        return deleted
+
+    def delete_sets(self, set_ids: list[str]) -> None:
+        with self.engine.begin() as conn:
+            for batch in chunks(set_ids):
+                conn.execute(sa.delete(_S).where(_S.c.id.in_(batch)))
