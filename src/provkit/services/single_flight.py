@@ -10,7 +10,7 @@ seconds without a heartbeat), the waiter takes it and computes itself. Errors ar
 shared: each waiter that computes gets its own result or its own exception.
 
 Config keys (top level): ``single_flight`` (default true), ``single_flight_ttl``
-(seconds, default 30), ``single_flight_poll`` (longest poll interval, default 0.5 s),
+(seconds, default 30), ``single_flight_poll`` (longest poll interval, default 0.2 s),
 ``single_flight_timeout`` (longest wait in seconds, default null: as long as the holder
 is alive; then SingleFlightTimeoutError). ``@provenance(single_flight=False)`` turns it
 off for one function, ``set_single_flight(False)`` for the process. Time spent waiting
@@ -41,7 +41,7 @@ __all__ = ["run", "settings_now", "owner_id", "set_single_flight", "get_single_f
 
 log = logging.getLogger("provkit")
 
-DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.5, "single_flight_timeout": None}
+DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.2, "single_flight_timeout": None}
 _override: dict[str, Any] = {}
 #: how long the leases of stored artifacts wait to be deleted together (their artifact is
 #: already visible: waiters load it; only a recomputation after a delete waits on them)
@@ -224,7 +224,7 @@ def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any
             _waited(started, name, artifact_id, "loaded")
             stats.add("single_flight.loaded_after_wait")
             return load(artifact)
-        if table.try_acquire(artifact_id, owner, time.time(), ttl):
+        if _free(table, artifact_id) and table.try_acquire(artifact_id, owner, time.time(), ttl):
             _waited(started, name, artifact_id, "computing it here (the holder failed or died)")
             stats.add("single_flight.computed_after_wait")
             stats.add("single_flight.acquired")
@@ -238,6 +238,12 @@ def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any
                 artifact_id=artifact_id,
                 holder=holder[0] if holder else None,
             )
+
+
+def _free(table: LeaseTable, artifact_id: str) -> bool:
+    """Whether the lease is gone or expired: a read, so waiters never queue for the write lock."""
+    found = table.holder(artifact_id)
+    return found is None or found[1] < time.time()
 
 
 def _waited(started: float, name: str, artifact_id: str, outcome: str) -> float:
