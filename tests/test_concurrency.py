@@ -58,7 +58,8 @@ def _run_concurrent_writers(config: dict, n: int = 6) -> list:
 
 
 def test_concurrent_writers_of_one_artifact_end_with_one_row(tmp_path):
-    results = _run_concurrent_writers(_config(str(tmp_path)))
+    # single-flight off: every process computes and races to write (tests/test_single_flight.py has it on)
+    results = _run_concurrent_writers({**_config(str(tmp_path)), "single_flight": False})
     engine = sa.create_engine(f"sqlite:///{tmp_path}/db.sqlite")
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from artifacts")).scalar() == 1
@@ -72,6 +73,7 @@ def test_concurrent_writers_on_postgres(tmp_path, postgres_url):
     config = {
         "blobstores": {"disk": {"type": "disk", "cachedir": str(tmp_path / "blobs")}},
         "artifact_repos": {"team": {"type": "postgres", "db": postgres_url, "store": "disk"}},
+        "single_flight": False,  # every process computes and races to write
     }
     results = _run_concurrent_writers(config)
     engine = sa.create_engine(postgres_url)
@@ -94,6 +96,9 @@ _KILLED_WRITER = textwrap.dedent(
     def make(i):
         return np.full(300_000 + i, i, dtype="float64")   # ~2.4 MB blobs
 
+    make({start} + 900)  # a first write: the repository is open and warm
+    print("writing", flush=True)  # the parent starts its clock here, not at a slow start-up
+
     i = {start}
     while True:
         make(i)
@@ -107,8 +112,9 @@ def test_processes_killed_mid_write_leave_a_consistent_repo(tmp_path):
     rng = random.Random(7)
     for round_no in range(6):
         script = _KILLED_WRITER.format(src=SRC, config=config, start=round_no * 1000)
-        proc = subprocess.Popen([sys.executable, "-c", script])
-        time.sleep(1.0 + rng.random())
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "writing"
+        time.sleep(0.5 + rng.random())
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     p.load_config(config)

@@ -200,3 +200,17 @@ def test_cli_modify_keywords_and_aliases(tmp_path, src_file):
     assert "cannot modify version" in bad.stderr
     bad = run("register", "dataset", "c/u", "1.0.0", "--old-location", src_file, "--keyword", "zzz", ok=False)
     assert "unknown keyword" in bad.stderr
+
+
+def test_empty_folders_survive_and_no_marker_inside_the_dataset(reg, tmp_path):
+    src = tmp_path / "tree"
+    (src / "data").mkdir(parents=True)
+    (src / "data" / "a.txt").write_text("a")
+    (src / "empty" / "deeper").mkdir(parents=True)
+    ds = reg.register_dataset("f/tree", "1.0.0", old_location=src)
+    assert ds.nfiles == 1, "folders are not files"
+    got = reg.fetch(ds, tmp_path / "out")
+    assert os.path.isdir(os.path.join(got, "empty", "deeper"))
+    local = reg.local_path(ds, cache=tmp_path / "cache")
+    assert sorted(os.listdir(local)) == ["data", "empty"], "a stage reading the folder sees only the data"
+    assert reg.local_path(ds, cache=tmp_path / "cache") == local

@@ -138,7 +138,7 @@ def test_wait_timeout_raises_naming_the_holder(memory_repo):
     single_flight.set_single_flight(timeout=0.3)
     try:
 
-        @p.provenance()
+        @p.provenance(single_flight=True)  # always a lease, however cheap its last computation was
         def never(x):
             return x
 
@@ -180,7 +180,7 @@ def test_bad_single_flight_config_is_refused(sqlite_config):
 
 
 def test_misses_inside_a_batch_take_no_lease_and_do_not_block(sqlite_config):
-    p.load_config(sqlite_config)
+    p.load_config({**sqlite_config, "single_flight_min_seconds": 0})  # every miss outside a batch leases
 
     @p.provenance()
     def inc(x):
@@ -194,3 +194,24 @@ def test_misses_inside_a_batch_take_no_lease_and_do_not_block(sqlite_config):
     assert stats.get("single_flight.acquired") == 0
     inc(100)  # outside the batch: a lease again
     assert stats.get("single_flight.acquired") == 1
+
+
+@pytest.mark.parametrize("min_seconds, leases", [(None, 1), (0, 5)])
+def test_cheap_functions_skip_the_lease_after_their_first_computation(tmp_path, request, min_seconds, leases):
+    """A lease costs two small writes: once a function's computation is known to be cheaper
+    than single_flight_min_seconds (default 0.05 s), its misses compute without one."""
+    top = {} if min_seconds is None else {"single_flight_min_seconds": min_seconds}
+    p.load_config(_config("sqlite", tmp_path, request, **top))
+    stats.reset()
+
+    @p.provenance(name="sf.cheap")
+    def cheap(x):
+        return x + 1
+
+    assert [int(cheap(i)) for i in range(5)] == [1, 2, 3, 4, 5]
+    assert stats.get("single_flight.acquired") == leases
+
+
+def test_min_seconds_must_be_a_duration(tmp_path, request):
+    with pytest.raises(ConfigError, match="single_flight_min_seconds"):
+        p.load_config(_config("sqlite", tmp_path, request, single_flight_min_seconds=-1))

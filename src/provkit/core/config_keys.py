@@ -49,6 +49,10 @@ def _is_seconds(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
+def _is_duration(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
 def _is_names(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -84,6 +88,7 @@ KEY_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
         key: (_optional(_is_seconds), "a number of seconds > 0")
         for key in ("single_flight_ttl", "single_flight_poll", "single_flight_timeout")
     },
+    "single_flight_min_seconds": (_optional(_is_duration), "a number of seconds >= 0"),
 }
 
 

@@ -105,6 +105,7 @@ class TrackedFunction:
         if self.single_flight is not None and not isinstance(self.single_flight, bool):
             raise ConfigError(f"single_flight of {fn.__qualname__} must be True, False or None")
         self._source_hash: str | None = None
+        self._last_compute: float | None = None  # seconds the last computation took (single-flight)
         self._plain_name = type(self.name) is str
         self._plain = not (
             self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn
@@ -203,21 +204,21 @@ class TrackedFunction:
                 repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
                 proxies, hash_duration, repair=False, uncached=False,
             ), functools.partial(self._hit, repo))  # fmt: skip
-            note_miss(self, repo, result.artifact, _perf() - t0)
-            return result
-        result = self._miss(
-            repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
-            proxies, hash_duration, repair=repair, uncached=not use_cache,
-        )  # fmt: skip
+        else:
+            result = self._miss(
+                repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
+                proxies, hash_duration, repair=repair, uncached=not use_cache,
+            )  # fmt: skip
+        self._last_compute = result.artifact.compute_duration
         note_miss(self, repo, result.artifact, _perf() - t0)
         return result
 
     def _single_flight(self, repo: Repository) -> bool:
         if self.single_flight is False or not repo.write or current_batch() is not None:
-            return False  # inside p.batch() rows are seen by others only at its end: no lease
+            return False  # inside p.batch() rows wait for the batch's commit: a lease would commit them
         if settings.get_read_only() if self.read_only is None else self.read_only:
             return False
-        return self.single_flight or single_flight.get_single_flight()
+        return self.single_flight or single_flight.worth_a_lease(self._last_compute)
 
     @property
     def source_hash(self) -> str:

@@ -37,11 +37,14 @@ from provkit.storage.repos.base import Repository
 if TYPE_CHECKING:
     from provkit.services.leases import LeaseTable
 
-__all__ = ["run", "settings_now", "owner_id", "set_single_flight", "get_single_flight", "flush_releases"]
+__all__ = [
+    "run", "settings_now", "owner_id", "set_single_flight", "get_single_flight", "flush_releases", "worth_a_lease",
+]  # fmt: skip
 
 log = logging.getLogger("provkit")
 
-DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.2, "single_flight_timeout": None}
+DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.2, "single_flight_timeout": None,
+            "single_flight_min_seconds": 0.05}  # fmt: skip
 _override: dict[str, Any] = {}
 #: how long the leases of stored artifacts wait to be deleted together (their artifact is
 #: already visible: waiters load it; only a recomputation after a delete waits on them)
@@ -66,6 +69,16 @@ def get_single_flight() -> bool:
     return bool(settings_now()["single_flight"])
 
 
+def worth_a_lease(last_compute: float | None) -> bool:
+    """Whether a miss takes a lease: always for a function not yet computed in this
+    process, else when its last computation took at least ``single_flight_min_seconds``
+    (a lease costs two small writes; recomputing a cheap call twice costs less)."""
+    config = settings_now()
+    if not config["single_flight"]:
+        return False
+    return last_compute is None or last_compute >= config["single_flight_min_seconds"]
+
+
 def _positive(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ConfigError(f"{key} must be a number of seconds > 0, got {value!r}")
@@ -78,7 +91,10 @@ def settings_now() -> dict[str, Any]:
     out = dict(DEFAULTS)
     for key in DEFAULTS:
         if key in raw and raw[key] is not None:
-            out[key] = raw[key] if key == "single_flight" else _positive(key, raw[key])
+            if key == "single_flight_min_seconds":
+                out[key] = float(raw[key])  # checked by the config (>= 0)
+            else:
+                out[key] = raw[key] if key == "single_flight" else _positive(key, raw[key])
     out.update(_override)
     return out
 

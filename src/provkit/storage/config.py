@@ -28,6 +28,7 @@ __all__ = ["Config", "from_config", "load_yaml", "embedded_config"]
 
 _TOP_LEVEL = {"blobstores", "artifact_repos", "default_repo", "use_cache", "check_mutations", "read_only"}
 _TOP_LEVEL |= {"single_flight", "single_flight_ttl", "single_flight_poll", "single_flight_timeout"}
+_TOP_LEVEL |= {"single_flight_min_seconds"}
 _STORE_FLAGS = {"read", "write", "delete", "read_through_write", "on_duplicate_key"}
 _REPO_FLAGS = {"read", "write", "delete", "read_through_write", "inline_max_bytes", "verify", "sign_key_env"}
 

@@ -119,8 +119,9 @@ class DatasetReader:
         folder = os.path.join(os.fspath(cache or os.path.join(default_location(), "dataset-cache")), ds.id)
         single = os.path.join(folder, posixpath.basename(ds.location or ds.relpath))
         done = single if ds.data_org == "file" else folder
-        if os.path.exists(os.path.join(folder, ".complete")):
+        marker = folder + ".complete"  # beside the folder: a stage reading it sees only the data
+        if os.path.exists(marker):
             return done
         path = self.fetch(ds, folder)
-        open(os.path.join(folder, ".complete"), "w").close()
+        open(marker, "w").close()
         return path

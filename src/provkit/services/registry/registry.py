@@ -31,7 +31,7 @@ from provkit.services.registry.records import (
     new_id,
     parse_version,
 )
-from provkit.services.registry.storage import DatasetArea, Progress, content_hash, scan
+from provkit.services.registry.storage import DatasetArea, Progress, content_hash, is_folder, scan
 from provkit.services.registry.tables import RegistryTables, live_key, not_found
 
 if TYPE_CHECKING:
@@ -428,8 +428,9 @@ def _keywords(keywords: Iterable[str]) -> list[str]:
 
 def _fields(data_org: str, manifest: dict, location: str) -> dict:
     return {
-        "data_org": data_org, "manifest": manifest, "nfiles": len(manifest), "location": location,
-        "total_size": sum(entry["size"] for entry in manifest.values()), "content_hash": content_hash(manifest),
+        "data_org": data_org, "manifest": manifest, "nfiles": sum(not is_folder(r) for r in manifest),
+        "location": location, "total_size": sum(entry["size"] for entry in manifest.values()),
+        "content_hash": content_hash(manifest),
     }  # fmt: skip
 
 

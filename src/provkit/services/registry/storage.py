@@ -28,7 +28,8 @@ _CHUNK = 8 << 20
 
 
 def scan(old_location: str | os.PathLike) -> tuple[str, list[tuple[str, str, int]]]:
-    """What to copy: ``('file' | 'directory', [(relative name, local path, size)])``."""
+    """What to copy: ``('file' | 'directory', [(relative name, local path, size)])``; an
+    empty folder is ``("rel/", folder path, 0)`` (kept as a folder entry of the manifest)."""
     path = os.path.abspath(os.path.expanduser(os.fspath(old_location)))
     if os.path.isfile(path):
         return "file", [("", path, os.path.getsize(path))]
@@ -37,6 +38,8 @@ def scan(old_location: str | os.PathLike) -> tuple[str, list[tuple[str, str, int
     files = []
     for folder, dirs, names in os.walk(path):
         dirs.sort()
+        if folder != path and not dirs and not names:
+            files.append((os.path.relpath(folder, path).replace(os.sep, "/") + "/", folder, 0))
         for name in sorted(names):
             full = os.path.join(folder, name)
             if os.path.islink(full) and not os.path.exists(full):
@@ -66,8 +69,16 @@ def content_hash(manifest: dict[str, dict]) -> str:
     hasher = xxhash.xxh3_128(b"dataset:")
     for rel in sorted(manifest):
         entry = manifest[rel]
+        if is_folder(rel):
+            hasher.update(f"{rel}\n".encode())
+            continue
         hasher.update(f"{rel}\0{entry['size']}\0{entry['hash']}\n".encode())
     return hasher.hexdigest()
+
+
+def is_folder(rel: str) -> bool:
+    """Whether a manifest entry is an (empty) folder: its name ends with '/'."""
+    return rel.endswith("/")
 
 
 class DatasetArea:
@@ -96,6 +107,11 @@ class DatasetArea:
         made: set[str] = set()
         for rel, local, size in files:
             target = self.path(location, rel)
+            if is_folder(rel):  # object stores keep no empty folders: the manifest does
+                with contextlib.suppress(FileExistsError):
+                    self.fs.makedirs(target.rstrip("/"), exist_ok=True)
+                manifest[rel] = {"size": 0, "folder": True}
+                continue
             self._parent_folder(target, made)
             with open(local, "rb") as src, self.fs.open(target, "wb") as dst:
                 digest, written = _pump(src, dst, progress, total)
@@ -116,6 +132,8 @@ class DatasetArea:
         """Read every file back from the storage; DatasetCopyError naming any mismatch."""
         bad = []
         for rel, entry in manifest.items():
+            if is_folder(rel):
+                continue
             try:
                 digest, size = self._hash(self.path(location, rel))
             except FileNotFoundError:
@@ -153,6 +171,10 @@ class DatasetArea:
         local = isinstance(self.fs, LocalFileSystem)
         made: set[str] = set()
         for rel in manifest:
+            if is_folder(rel):
+                with contextlib.suppress(FileExistsError):
+                    self.fs.makedirs(self.path(target, rel).rstrip("/"), exist_ok=True)
+                continue
             src, dest = self.path(source, rel), self.path(target, rel)
             self._parent_folder(dest, made)
             if local:
@@ -173,6 +195,9 @@ class DatasetArea:
         single = list(manifest) == [""]
         top = os.path.join(dest, posixpath.basename(location)) if single else dest
         for rel, entry in manifest.items():
+            if is_folder(rel):
+                os.makedirs(os.path.join(dest, *rel.rstrip("/").split("/")), exist_ok=True)
+                continue
             local = top if single else os.path.join(dest, *rel.split("/"))
             os.makedirs(os.path.dirname(local) or ".", exist_ok=True)
             tmp = local + ".provkit-part"
