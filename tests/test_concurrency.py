@@ -30,7 +30,7 @@ def _worker(config: dict, ready, queue) -> None:
     try:
         p.load_config(config)
 
-        @p.provenance(name="shared.compute")
+        @p.provenance(name="shared.compute", single_flight=False)  # every writer computes and races to store
         def compute(n):
             time.sleep(0.05)
             return np.arange(n) * 2

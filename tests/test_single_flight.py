@@ -129,6 +129,7 @@ def test_threads_in_one_process_share_the_memory_repo_lease(memory_repo):
     snap = stats.snapshot("single_flight.")
     assert snap["single_flight.waits"] == 3 and snap["single_flight.wait_seconds"] > 0.5
     assert snap["single_flight.loaded_after_wait"] == 3
+    single_flight.flush_releases()  # stored artifacts' leases are given back in the background
     assert leases_for(memory_repo).count() == 0
 
 
@@ -176,6 +177,23 @@ def test_bad_single_flight_config_is_refused(sqlite_config):
         p.load_config({**sqlite_config, "single_flight_ttl": -1})
     with pytest.raises(ConfigError, match="single_flight"):
         p.load_config({**sqlite_config, "single_flight": "no"})
+
+
+def test_misses_inside_a_batch_take_no_lease_and_do_not_block(sqlite_config):
+    p.load_config({**sqlite_config, "single_flight_min_seconds": 0})  # every miss outside a batch leases
+
+    @p.provenance()
+    def inc(x):
+        return x + 1
+
+    stats.reset()
+    started = time.monotonic()
+    with p.batch():
+        values = [int(inc(i)) for i in range(20)]
+    assert values == list(range(1, 21)) and time.monotonic() - started < 10
+    assert stats.get("single_flight.acquired") == 0
+    inc(100)  # outside the batch: a lease again
+    assert stats.get("single_flight.acquired") == 1
 
 
 @pytest.mark.parametrize("min_seconds, leases", [(None, 1), (0, 5)])

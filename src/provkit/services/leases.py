@@ -12,6 +12,7 @@ and host sharing the database sees them; a memory repository keeps them in a dic
 from __future__ import annotations
 
 import threading
+import time
 from typing import Protocol
 
 from provkit.core.errors import RepoError
@@ -31,6 +32,9 @@ class LeaseTable(Protocol):
 
     def release(self, artifact_id: str, owner: str) -> None:
         """Give the lease back (only if ``owner`` still holds it)."""
+
+    def release_many(self, artifact_ids: list[str], owner: str) -> None:
+        """Give several leases back at once (and delete expired leases of dead processes)."""
 
     def holder(self, artifact_id: str) -> tuple[str, float] | None:
         """(owner, expires_at) of the lease on ``artifact_id``, or None."""
@@ -62,6 +66,14 @@ class MemoryLeases:
         with self._lock:
             found = self._rows.get(artifact_id)
             if found is not None and found[0] == owner:
+                del self._rows[artifact_id]
+
+    def release_many(self, artifact_ids: list[str], owner: str) -> None:
+        for artifact_id in artifact_ids:
+            self.release(artifact_id, owner)
+        now = time.time()
+        with self._lock:
+            for artifact_id in [i for i, (_, expires) in self._rows.items() if expires < now]:
                 del self._rows[artifact_id]
 
     def holder(self, artifact_id: str) -> tuple[str, float] | None:

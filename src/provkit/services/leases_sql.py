@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 
 from provkit.core.errors import RepoError
@@ -36,15 +38,34 @@ class SqlLeases:
             raise RepoError(f"single-flight leases need SQLite or PostgreSQL, not {name!r}")
         stmt = insert(leases)
         taken = {c: stmt.excluded[c] for c in ("owner", "acquired_at", "heartbeat_at", "expires_at")}
-        self._acquire = stmt.on_conflict_do_update(
+        acquire = stmt.on_conflict_do_update(
             index_elements=["artifact_id"], set_=taken, where=leases.c.expires_at < stmt.excluded.acquired_at
         ).returning(leases.c.owner)  # a row back: taken (rowcount is not reliable here on every driver)
+        # the one statement a miss adds: compiled once, run on a pooled DBAPI connection
+        compiled = acquire.compile(dialect=engine.dialect)
+        self._acquire_sql = str(compiled)
+        positional = engine.dialect.paramstyle in ("qmark", "numeric", "format")
+        self._acquire_keys = tuple(compiled.positiontup or ()) if positional else None
 
     def try_acquire(self, artifact_id: str, owner: str, now: float, ttl: float) -> bool:
         row = {"artifact_id": artifact_id, "owner": owner, "acquired_at": now, "heartbeat_at": now,
                "expires_at": now + ttl}  # fmt: skip
-        with self.engine.begin() as conn:
-            return conn.execute(self._acquire, row).first() is not None
+        conn = self.engine.raw_connection()  # from the pool and back: no connection held per thread
+        try:
+            cursor = conn.cursor()
+            try:
+                keys = self._acquire_keys
+                cursor.execute(self._acquire_sql, tuple(row[k] for k in keys) if keys is not None else row)
+                taken = cursor.fetchone() is not None
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cursor.close()
+        finally:
+            conn.close()
+        return taken
 
     def renew(self, owner: str, artifact_ids: list[str], now: float, ttl: float) -> None:
         stmt = (
@@ -56,7 +77,12 @@ class SqlLeases:
             conn.execute(stmt)
 
     def release(self, artifact_id: str, owner: str) -> None:
-        stmt = sa.delete(leases).where(leases.c.artifact_id == artifact_id, leases.c.owner == owner)
+        self.release_many([artifact_id], owner)
+
+    def release_many(self, artifact_ids: list[str], owner: str) -> None:
+        """Give leases back, and sweep expired ones (left by processes that died)."""
+        mine = sa.and_(leases.c.artifact_id.in_(artifact_ids), leases.c.owner == owner)
+        stmt = sa.delete(leases).where(sa.or_(mine, leases.c.expires_at < time.time()))
         with self.engine.begin() as conn:
             conn.execute(stmt)
 

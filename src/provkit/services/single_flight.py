@@ -10,7 +10,7 @@ seconds without a heartbeat), the waiter takes it and computes itself. Errors ar
 shared: each waiter that computes gets its own result or its own exception.
 
 Config keys (top level): ``single_flight`` (default true), ``single_flight_ttl``
-(seconds, default 30), ``single_flight_poll`` (longest poll interval, default 0.5 s),
+(seconds, default 30), ``single_flight_poll`` (longest poll interval, default 0.2 s),
 ``single_flight_timeout`` (longest wait in seconds, default null: as long as the holder
 is alive; then SingleFlightTimeoutError). ``@provenance(single_flight=False)`` turns it
 off for one function, ``set_single_flight(False)`` for the process. Time spent waiting
@@ -19,6 +19,7 @@ is logged (logger ``provkit``) and counted in ``p.stats()["counters"]``.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -26,21 +27,28 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provkit.core import stats
 from provkit.core.errors import ConfigError, SingleFlightTimeoutError
-from provkit.services.leases import LeaseTable, leases_for
 from provkit.storage import settings
 from provkit.storage.repos.base import Repository
 
-__all__ = ["run", "settings_now", "owner_id", "set_single_flight", "get_single_flight", "worth_a_lease"]
+if TYPE_CHECKING:
+    from provkit.services.leases import LeaseTable
+
+__all__ = [
+    "run", "settings_now", "owner_id", "set_single_flight", "get_single_flight", "flush_releases", "worth_a_lease",
+]  # fmt: skip
 
 log = logging.getLogger("provkit")
 
-DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.5, "single_flight_timeout": None,
+DEFAULTS = {"single_flight": True, "single_flight_ttl": 30.0, "single_flight_poll": 0.2, "single_flight_timeout": None,
             "single_flight_min_seconds": 0.05}  # fmt: skip
 _override: dict[str, Any] = {}
+#: how long the leases of stored artifacts wait to be deleted together (their artifact is
+#: already visible: waiters load it; only a recomputation after a delete waits on them)
+RELEASE_DELAY = 0.25
 _owner: tuple[int, str] | None = None
 
 
@@ -101,45 +109,87 @@ def owner_id() -> str:
 
 
 class _Heartbeat:
-    """One daemon thread per process renewing the leases this process holds."""
+    """One daemon thread per process: renews the leases this process holds (every
+    ``ttl / 3``) and gives back, in batches, those whose artifact is stored (so the
+    caller's miss pays for one statement, the acquire)."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.held: dict[tuple[int, str], tuple[LeaseTable, float]] = {}
+        self.pending: list[tuple[LeaseTable, str]] = []
         self.lock = threading.Lock()
+        self.flushing = threading.Lock()  # at exit, waits for a release under way in the thread
         self.wake = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="provkit-lease-heartbeat", daemon=True)
         self.thread.start()
+        atexit.register(self.flush)
 
     def hold(self, table: LeaseTable, artifact_id: str, ttl: float) -> None:
         with self.lock:
             self.held[(id(table), artifact_id)] = (table, ttl)
         self.wake.set()
 
+    def done(self, table: LeaseTable, artifact_id: str) -> None:
+        """Stop renewing; release soon, from this thread (the artifact is stored)."""
+        with self.lock:
+            self.held.pop((id(table), artifact_id), None)
+            self.pending.append((table, artifact_id))
+        self.wake.set()
+
     def drop(self, table: LeaseTable, artifact_id: str) -> None:
         with self.lock:
             self.held.pop((id(table), artifact_id), None)
 
+    def flush(self) -> None:
+        """Release the leases of stored artifacts now."""
+        if os.getpid() != self.pid:
+            return
+        with self.flushing:
+            with self.lock:
+                pending, self.pending = self.pending, []
+            by_table: dict[int, tuple[LeaseTable, list[str]]] = {}
+            for table, artifact_id in pending:
+                by_table.setdefault(id(table), (table, []))[1].append(artifact_id)
+            for table, ids in by_table.values():
+                try:
+                    table.release_many(ids, owner_id())
+                except Exception:  # nobody to raise to: the leases expire after their ttl instead
+                    log.exception("provkit: could not release single-flight leases %s", ids)
+
+    def _renew(self, items: list) -> None:
+        by_table: dict[int, tuple[LeaseTable, list[str], float]] = {}
+        for (key, artifact_id), (table, ttl) in items:
+            by_table.setdefault(key, (table, [], ttl))[1].append(artifact_id)
+        for table, ids, ttl in by_table.values():
+            try:
+                table.renew(owner_id(), ids, time.time(), ttl)
+            except Exception:  # the holder goes on; its lease may expire and another compute too
+                log.exception("provkit: could not renew single-flight leases %s", ids)
+
     def _loop(self) -> None:
+        next_renew: float | None = None
         while True:
             with self.lock:
-                items = list(self.held.items())
-            self.wake.clear()
-            if not items:
-                self.wake.wait()
+                items, has_pending = list(self.held.items()), bool(self.pending)
+            if has_pending:  # batched: one DELETE per RELEASE_DELAY, not one per miss (SQLite has one writer)
+                time.sleep(RELEASE_DELAY)
+                self.flush()
                 continue
-            self.wake.wait(min(ttl for _, ttl in (v for _, v in items)) / 3)
-            with self.lock:
-                items = [(k, v) for k, v in self.held.items()]
-            by_table: dict[int, tuple[LeaseTable, list[str], float]] = {}
-            for (key, artifact_id), (table, ttl) in items:
-                entry = by_table.setdefault(key, (table, [], ttl))
-                entry[1].append(artifact_id)
-            for table, ids, ttl in by_table.values():
-                try:
-                    table.renew(owner_id(), ids, time.time(), ttl)
-                except Exception:  # the holder goes on; its lease may expire and another compute too
-                    log.exception("provkit: could not renew single-flight leases %s", ids)
+            if not items:
+                next_renew = None
+                self.wake.wait()
+                self.wake.clear()
+                continue
+            period = min(ttl for _, (_, ttl) in items) / 3
+            now = time.monotonic()
+            if next_renew is None:
+                next_renew = now + period
+            if now < next_renew:
+                self.wake.wait(next_renew - now)
+                self.wake.clear()
+                continue
+            self._renew(items)
+            next_renew = time.monotonic() + period
 
 
 _beat: _Heartbeat | None = None
@@ -157,11 +207,21 @@ def _heartbeat() -> _Heartbeat:
     return beat
 
 
+def flush_releases() -> None:
+    """Give back now the leases of artifacts this process has stored (normally done in
+    the background within milliseconds, and at exit)."""
+    beat = _beat
+    if beat is not None:
+        beat.flush()
+
+
 def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any],
         load: Callable[[Any], Any]) -> Any:  # fmt: skip
     """``compute()`` once across processes; others ``load(artifact)`` what it stored."""
     config = settings_now()
     ttl, poll_max, timeout = config["single_flight_ttl"], config["single_flight_poll"], config["single_flight_timeout"]
+    from provkit.services.leases import leases_for  # SQLAlchemy: on the first miss, not at import
+
     table = leases_for(repo)
     owner = owner_id()
     if table.try_acquire(artifact_id, owner, time.time(), ttl):
@@ -180,7 +240,7 @@ def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any
             _waited(started, name, artifact_id, "loaded")
             stats.add("single_flight.loaded_after_wait")
             return load(artifact)
-        if table.try_acquire(artifact_id, owner, time.time(), ttl):
+        if _free(table, artifact_id) and table.try_acquire(artifact_id, owner, time.time(), ttl):
             _waited(started, name, artifact_id, "computing it here (the holder failed or died)")
             stats.add("single_flight.computed_after_wait")
             stats.add("single_flight.acquired")
@@ -196,6 +256,12 @@ def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any
             )
 
 
+def _free(table: LeaseTable, artifact_id: str) -> bool:
+    """Whether the lease is gone or expired: a read, so waiters never queue for the write lock."""
+    found = table.holder(artifact_id)
+    return found is None or found[1] < time.time()
+
+
 def _waited(started: float, name: str, artifact_id: str, outcome: str) -> float:
     waited = time.perf_counter() - started
     stats.add("single_flight.wait_seconds", waited)
@@ -207,7 +273,10 @@ def _holding(table: LeaseTable, artifact_id: str, owner: str, ttl: float, comput
     beat = _heartbeat()
     beat.hold(table, artifact_id, ttl)
     try:
-        return compute()
-    finally:  # done or raised: waiters load the result or take the lease at once
+        result = compute()
+    except BaseException:  # released at once: a waiter takes the lease and computes itself
         beat.drop(table, artifact_id)
         table.release(artifact_id, owner)
+        raise
+    beat.done(table, artifact_id)  # stored: waiters find the artifact; the row goes in the background
+    return result
