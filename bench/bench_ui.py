@@ -16,6 +16,7 @@ Run: python bench/bench_ui.py [--no-postgres]
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import statistics
@@ -84,7 +85,8 @@ def _measure(label: str, repo, ids: list[str]) -> None:
 
     client = TestClient(create_app(repo))
     rng = random.Random(5)
-    deep = [i for i in ids[len(ids) // 2 :] if repo.lookup(i).input_artifact_ids][:ROUNDS] or ids[:ROUNDS]
+    with_parents = (i for i in ids[len(ids) // 2 :] if repo.lookup(i).input_artifact_ids)
+    deep = list(itertools.islice(with_parents, ROUNDS)) or ids[:ROUNDS]
     pages = {
         "first page, no filter (newest of all)": ("all", lambda k: ""),
         "first page, labels.datatype (~n/10,000 rows)": ("label", lambda k: f"datatype=dt{(k * 37) % 10_000}"),

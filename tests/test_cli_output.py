@@ -192,7 +192,7 @@ def test_every_option_and_argument_has_help():
     import click
     import typer.main
 
-    from provkit.interfaces.cli import _app, artifacts, db, lineage_cmd, registry_cmd  # noqa: F401
+    from provkit.interfaces.cli import _app, artifacts, db, lineage_cmd, registry_cmd, ui_cmd  # noqa: F401
 
     command = typer.main.get_command(_app.app)
     missing = []

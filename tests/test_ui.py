@@ -107,6 +107,11 @@ def test_quick_filters_and_kinds(site):
     assert ids["set"] in client.get("/search?kind=sets").text
     none = client.get("/search?since=2999-01-01")
     assert "Nothing matches" in none.text
+    from datetime import datetime, timezone
+
+    today = datetime.now(timezone.utc).date().isoformat()  # "until <day>" includes the whole day
+    assert ids["f"] in client.get(f"/search?until={today}").text
+    assert ids["ex"] in client.get(f"/search?kind=executions&since={today}&until={today}").text
 
 
 def test_malformed_queries_get_an_inline_error(site):

@@ -102,8 +102,19 @@ def _time_range(column: str, form: SearchForm) -> list[dict]:
     if form.since:
         parts.append({column: {"$gte": form.since}})
     if form.until:
-        parts.append({column: {"$lte": form.until}})
+        parts.append({column: {"$lt": _day_after(form.until)} if _is_date(form.until) else {"$lte": form.until}})
     return parts
+
+
+def _is_date(text: str) -> bool:
+    return len(text) == 10 and text[4] == "-" and text[7] == "-"
+
+
+def _day_after(text: str) -> str:
+    """ "until 2024-05-01" includes that whole day."""
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(text) + timedelta(days=1)).isoformat()
 
 
 def _cursor(after: str) -> tuple[str | None, str]:
@@ -230,6 +241,8 @@ def _sets(form: SearchForm, repo: Any) -> SearchPage:
 def _in_range(when: datetime | None, form: SearchForm) -> bool:
     if when is None:
         return not (form.since or form.until)
+    if form.until and _is_date(form.until):
+        return (not form.since or when >= _aware(form.since)) and when < _aware(_day_after(form.until))
     return (not form.since or when >= _aware(form.since)) and (not form.until or when <= _aware(form.until))
 
 

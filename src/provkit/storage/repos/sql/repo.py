@@ -331,14 +331,18 @@ class SqlRepo(Repository):
         a = schema.artifacts
         where = plan.sql_where(self._engine.dialect.name)
         stmt = sa.select(*(a.c[name] for name in FULL_COLUMNS)).where(where)
-        if self._engine.dialect.name == "sqlite":  # NULL sorts lowest: undated rows come last, and the index
-            stmt = stmt.order_by(a.c.computed_at.desc(), a.c.id)  # on computed_at serves the order (LIMIT stops early)
-        else:
-            stmt = stmt.order_by(a.c.computed_at.is_(None), a.c.computed_at.desc(), a.c.id)
-        if limit is not None:
-            stmt = stmt.limit(limit)
+        newest = (a.c.computed_at.desc(), a.c.id)  # the computed_at index serves it: a LIMIT stops early
+        if self._engine.dialect.name == "sqlite":  # NULL sorts lowest here, so undated rows come last
+            parts = [stmt.order_by(*newest)]
+        else:  # Postgres sorts NULL first in DESC: dated rows, then undated ones
+            parts = [stmt.where(a.c.computed_at.is_not(None)).order_by(*newest),
+                     stmt.where(a.c.computed_at.is_(None)).order_by(a.c.id)]  # fmt: skip
+        rows: list[Any] = []
         with self._engine.connect() as conn:
-            rows = conn.execute(stmt).all()
+            for part in parts:
+                if limit is not None and len(rows) >= limit:
+                    break
+                rows += conn.execute(part.limit(limit - len(rows)) if limit is not None else part).all()
         return iter([artifact_from_row(self, tuple(row)) for row in rows])
 
     def _related(self, artifact_id: str, depth: int | None, *, up: bool) -> dict[str, int]:
