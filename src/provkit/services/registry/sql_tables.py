@@ -22,6 +22,7 @@ from provkit.services.registry import sql_schema as registry_schema
 from provkit.services.registry.records import Dataset, Execution, bump_version, parse_version
 from provkit.services.registry.tables import RegistryTables, _taken, _version_exists, live_key, not_found
 from provkit.storage.repos.sql import schema
+from provkit.storage.repos.sql.repo import edge_neighbours
 from provkit.storage.repos.sql.rows import from_json, utc
 
 _DATASET_FIELDS = [f.name for f in dataclass_fields(Dataset)]
@@ -233,10 +234,4 @@ class SqlRegistryTables(RegistryTables):
         return self._neighbours(ids, up=False)
 
     def _neighbours(self, ids: list[str], *, up: bool) -> dict[str, list[str]]:
-        e = schema.artifact_inputs
-        near, far = (e.c.artifact_id, e.c.input_artifact_id) if up else (e.c.input_artifact_id, e.c.artifact_id)
-        out: dict[str, list[str]] = {i: [] for i in ids}
-        with self._engine.connect() as conn:
-            for node, other in conn.execute(sa.select(near, far).where(near.in_(ids))):
-                out[node].append(other)
-        return out
+        return edge_neighbours(self._engine, ids, up=up)

@@ -56,6 +56,18 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def edge_neighbours(engine: sa.Engine, ids: list[str], *, up: bool) -> dict[str, list[str]]:
+    """Each id's direct parents (``up``) or children from the edge table, in one SELECT."""
+    e = schema.artifact_inputs
+    near, far = (e.c.artifact_id, e.c.input_artifact_id) if up else (e.c.input_artifact_id, e.c.artifact_id)
+    out: dict[str, list[str]] = {i: [] for i in ids}
+    if ids:
+        with engine.connect() as conn:
+            for node, other in conn.execute(sa.select(near, far).where(near.in_(ids))):
+                out[node].append(other)
+    return out
+
+
 def _seal_columns(artifact: Artifact) -> dict:
     seal = artifact._seal
     return (seal if seal is not None else Seal()).columns()
@@ -373,14 +385,7 @@ class SqlRepo(Repository):
         return self._neighbours(ids, up=False)
 
     def _neighbours(self, ids: list[str], *, up: bool) -> dict[str, list[str]]:
-        e = schema.artifact_inputs
-        near, far = (e.c.artifact_id, e.c.input_artifact_id) if up else (e.c.input_artifact_id, e.c.artifact_id)
-        out: dict[str, list[str]] = {i: [] for i in ids}
-        if ids:
-            with self._engine.connect() as conn:
-                for node, other in conn.execute(sa.select(near, far).where(near.in_(ids))):
-                    out[node].append(other)
-        return out
+        return edge_neighbours(self._engine, ids, up=up)
 
     def descendants(self, artifact_id: str, depth: int | None = None) -> dict[str, int]:
         return self._related(artifact_id, depth, up=False)
