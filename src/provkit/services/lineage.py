@@ -30,11 +30,12 @@ def get_record(repo: Repository, record_id: str) -> Any:
     kind = record_kind(record_id)
     if kind == "artifact":
         return repo.get_artifact(record_id)
-    tables = tables_for(repo)
-    found = tables.fetch_dataset(record_id) if kind == "dataset" else tables.fetch_execution(record_id)
-    if found is None:
-        raise not_found(kind, record_id)
-    return found
+    for home in repo.feature_homes():  # a working area first, then e.g. its production area
+        tables = tables_for(home)
+        found = tables.fetch_dataset(record_id) if kind == "dataset" else tables.fetch_execution(record_id)
+        if found is not None:
+            return found
+    raise not_found(kind, record_id)
 
 
 def describe(record: Any) -> str:

@@ -48,7 +48,4 @@ def _alias_or_itself(name: str) -> str:
     """The dataset a registry alias names, or ``name`` itself when no alias has it."""
     import provkit as p
 
-    reg = p.Registry()
-    if reg.catalog.current_alias(name) is None:
-        return name
-    return reg.resolve_alias(name)
+    return p.Registry().resolve(name)  # an alias of the working area, else of a production one

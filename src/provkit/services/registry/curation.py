@@ -92,7 +92,7 @@ class DatasetCuration:
         """Change a dataset's mutable metadata (``MUTABLE_FIELDS``); each change is kept in
         its ``history`` (who, when, old -> new). Name, version, owner, relpath and content
         are refused."""
-        ds = self.get_dataset(self.resolve(dataset))
+        ds = self._own_dataset(self.resolve(dataset), "modify")
         if not changes:
             raise RegistryError("modify_dataset needs at least one field=value")
         refused = sorted(set(changes) - set(MUTABLE_FIELDS))
@@ -208,10 +208,13 @@ class DatasetCuration:
         return self._chain(found)[-1].dataset_id  # type: ignore[return-value]
 
     def resolve(self, dataset: str | Dataset) -> str:
-        """A dataset id from a dataset, an id or an alias name."""
+        """A dataset id from a dataset, an id or an alias name (of this area, else of a
+        production area)."""
         is_id = isinstance(dataset, str) and dataset.startswith(("ds_", "ex_", "x1"))
-        if isinstance(dataset, str) and not is_id and self.catalog.current_alias(dataset) is not None:
-            return self.resolve_alias(dataset)
+        if isinstance(dataset, str) and not is_id:
+            area = self._alias_area(dataset)
+            if area is not None:
+                return area.resolve_alias(dataset)
         return record_id_of(dataset)
 
     def find_aliases(self, dataset: str | Dataset | None = None, *, name: str | None = None,

@@ -22,6 +22,7 @@ class DatasetReader:
     """The read side of ``Registry`` (which adds registering, replacing and deleting)."""
 
     repo: Repository
+    lineage_repo: Repository
     tables: RegistryTables
     owner: str
     owner_type: str
@@ -40,20 +41,24 @@ class DatasetReader:
     def get_dataset(self, dataset_id: str) -> Dataset:
         """The dataset with this id (or, through ``Registry``, this alias name)."""
         dataset_id = self.resolve(dataset_id)
-        found = self.tables.fetch_dataset(dataset_id)
+        found = self._lookup("dataset", dataset_id)  # this area, then any production area
         if found is None:
             raise not_found("dataset", dataset_id)
         return found
 
     def find_datasets(
         self, query: dict | None = None, *, all_statuses: bool = False, limit: int | None = None,
-        include_dummy: bool = False, **filters: Any,
+        include_dummy: bool = False, query_mode: str = "both", **filters: Any,
     ) -> list[Dataset]:  # fmt: skip
         """Datasets matching a Mongo-style ``query`` (fields in ``registry/query.py``) and
         keyword ``filters`` (name, owner, owner_type, relpath, version, status,
-        execution_id, keyword, spec, location_type), newest first; only valid ones unless a
-        status is asked for or ``all_statuses``; ``dummy`` ones only with ``include_dummy``
-        or when the query names ``location_type``."""
+        execution_id, keyword, alias, spec, location_type), newest first; only valid ones
+        unless a status is asked for or ``all_statuses``; ``dummy`` ones only with
+        ``include_dummy`` or when the query names ``location_type``. ``query_mode``:
+        ``both`` areas (working, then production: ``registry/areas.py``), ``working`` or
+        ``production``."""
+        from provkit.services.registry.alias_query import expand_aliases
+
         check_limit(limit)
         parts = [filters_to_query({k: v for k, v in filters.items() if v is not None})]
         if query:
@@ -62,7 +67,12 @@ class DatasetReader:
             parts.append({"status": "valid"})
         if not include_dummy and "location_type" not in repr(parts):
             parts.append({"location_type": {"$ne": "dummy"}})
-        return self.tables.query_datasets({"$and": parts}, limit)
+        query = expand_aliases({"$and": parts}, self._areas("both"))
+        areas = self._areas(query_mode)
+        found = [d for area in areas for d in area.tables.query_datasets(query, limit)]
+        if len(areas) > 1:
+            found.sort(key=lambda d: d.created_at, reverse=True)
+        return found[:limit]
 
     def find(self, query: dict | None = None, **options: Any) -> Any:
         """``find_datasets`` as a pandas DataFrame indexed by dataset id (like ``p.find``)."""
@@ -86,7 +96,7 @@ class DatasetReader:
 
     def dependents(self, record_id: str) -> list[str]:
         """Records built directly from this one (executions using it, derived data)."""
-        children = self.repo.children_of([record_id])[record_id]
+        children = self.lineage_repo.children_of([record_id])[record_id]
         return sorted(dict.fromkeys(children))
 
     def url(self, dataset: str | Dataset) -> str:
@@ -98,14 +108,14 @@ class DatasetReader:
             return ds.url
         if ds.location is None:
             raise RegistryError(f"dataset {ds.id} is {ds.status} and has no files here ({ds.location_type})")
-        return self.area.url(ds.location)
+        return self.area_of(ds).area.url(ds.location)
 
     def fetch(self, dataset: str | Dataset, to: str | os.PathLike, progress: Progress | None = None) -> str:
         """Copy a dataset's files to local folder ``to`` (hash-checked); returns its path."""
         ds = dataset if isinstance(dataset, Dataset) else self.get_dataset(dataset)
         if ds.location is None:
             raise RegistryError(f"dataset {ds.id} is {ds.status} and its files are gone")
-        return self.area.fetch(ds.location, ds.manifest, os.fspath(to), progress)
+        return self.area_of(ds).area.fetch(ds.location, ds.manifest, os.fspath(to), progress)
 
     def local_path(self, dataset: str | Dataset, cache: str | os.PathLike | None = None) -> str:
         """A local path to the dataset: in place when the storage is a local folder,
@@ -113,7 +123,7 @@ class DatasetReader:
         from fsspec.implementations.local import LocalFileSystem
 
         ds = dataset if isinstance(dataset, Dataset) else self.get_dataset(dataset)
-        area = self.area
+        area = self.area_of(ds).area
         if isinstance(area.fs, LocalFileSystem) and ds.location is not None:
             return area.path(ds.location)
         folder = os.path.join(os.fspath(cache or os.path.join(default_location(), "dataset-cache")), ds.id)

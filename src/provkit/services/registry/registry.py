@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from provkit.core.artifacts import record_id_of
 from provkit.core.errors import DatasetInUseError, RegistryError
+from provkit.services.registry.areas import AreaLinks, linked_view
 from provkit.services.registry.curation import MAX_CONFIG_LENGTH, DatasetCuration, check_may_change, clean_field
 from provkit.services.registry.placement import tables_for
 from provkit.services.registry.reading import DatasetReader
@@ -52,14 +53,17 @@ def _check_owner(owner: str) -> str:
     return owner
 
 
-class Registry(DatasetCuration, DatasetReader):
+class Registry(AreaLinks, DatasetCuration, DatasetReader):
     """Register executions and datasets in ``repo`` (default: the default repository).
 
     ``owner`` / ``owner_type`` are the defaults for datasets registered through it
-    (owner defaults to the current user, owner_type to ``user``)."""
+    (owner defaults to the current user, owner_type to ``user``). ``production``
+    (a repository, repo name or Registry) links a production area whose datasets this
+    registry finds, reads and records as inputs, never changes (``registry/areas.py``);
+    a chained ``repo`` links its later members the same way."""
 
     def __init__(self, repo: Repository | str | None = None, *, owner: str | None = None,
-                 owner_type: str = "user") -> None:  # fmt: skip
+                 owner_type: str = "user", production: Any = None) -> None:  # fmt: skip
         from provkit.core.runs import current_user
         from provkit.storage.settings import get_default_repo, get_repo_by_name
 
@@ -67,6 +71,8 @@ class Registry(DatasetCuration, DatasetReader):
             repo = get_default_repo()
         elif isinstance(repo, str):
             repo = get_repo_by_name(repo)
+        #: where lookups and lineage walks go: this area, then any production area
+        self.lineage_repo: Repository = repo if production is None else linked_view(repo, production)
         self.repo = repo.feature_home()
         self.tables: RegistryTables = tables_for(self.repo)
         self.owner = _check_owner((current_user() or "unknown") if owner is None else owner)
@@ -102,13 +108,15 @@ class Registry(DatasetCuration, DatasetReader):
         return execution
 
     def get_execution(self, execution_id: str) -> Execution:
-        found = self.tables.fetch_execution(execution_id)
+        found = self._lookup("execution", execution_id)
         if found is None:
             raise not_found("execution", execution_id)
-        return found
+        return found  # type: ignore[return-value]
 
-    def find_executions(self, name: str | None = None) -> list[Execution]:
-        return self.tables.executions(name)
+    def find_executions(self, name: str | None = None, *, query_mode: str = "both") -> list[Execution]:
+        """Executions (named ``name``), newest first, of this area and/or production."""
+        found = [e for area in self._areas(query_mode) for e in area.tables.executions(name)]
+        return sorted(found, key=lambda e: e.created_at, reverse=True) if len(self._areas(query_mode)) > 1 else found
 
     # ---- datasets -----------------------------------------------------------------
     def register_dataset(
@@ -365,7 +373,7 @@ class Registry(DatasetCuration, DatasetReader):
 
     # ---- helpers ------------------------------------------------------------------
     def _live_dataset(self, dataset_id: str, action: str) -> Dataset:
-        ds = self.get_dataset(dataset_id)
+        ds = self._own_dataset(dataset_id, action)
         if ds.status != "valid":
             raise RegistryError(f"cannot {action} dataset {ds.id}: it is {ds.status}")
         if ds.replaced_by is not None:
@@ -376,7 +384,7 @@ class Registry(DatasetCuration, DatasetReader):
         from provkit.services.lineage import get_record
 
         for record_id in ids:
-            get_record(self.repo, record_id)
+            get_record(self.lineage_repo, record_id)
 
     def _check_overlap(self, owner_type: str, owner: str, relpath: str, ignore: str | None = None) -> None:
         """No live dataset may sit inside another's folder (or hold one's parent)."""

@@ -25,8 +25,8 @@ __all__ = ["RegistryTables", "MemoryRegistryTables", "live_key", "DatasetFilter"
 
 #: Filters ``find_datasets`` understands (column -> exact value; keyword: one of keywords).
 DatasetFilter = dict[str, Any]
-FILTER_KEYS = ("name", "owner", "owner_type", "relpath", "version", "status", "execution_id", "keyword", "spec",
-               "location_type")  # fmt: skip
+FILTER_KEYS = ("name", "owner", "owner_type", "relpath", "version", "status", "execution_id", "keyword", "alias",
+               "spec", "location_type")  # fmt: skip
 
 
 def live_key(owner_type: str, owner: str, relpath: str) -> str:

@@ -116,6 +116,11 @@ class Repository(ABC):
         """The repository that holds features' records (itself; a chain picks a member)."""
         return self
 
+    def feature_homes(self) -> list[Repository]:
+        """Every repository whose features' records this one reads: the feature home
+        first (a chain adds its other readable members, e.g. a production area)."""
+        return [self.feature_home()]
+
     def feature(self, name: str, make: Callable[[Repository], T]) -> T:
         """What feature ``name`` keeps in this repository, made once by ``make(home)``.
 

@@ -41,6 +41,29 @@ class ChainedRepo(Repository):
         """Features keep their records in the first writable repository of the chain."""
         return (self._writable() or self.repos)[0].feature_home()
 
+    def feature_homes(self) -> list[Repository]:
+        """The feature home, then every other readable member's (each once)."""
+        homes = [self.feature_home()]
+        for repo in self._readable():
+            for home in repo.feature_homes():
+                if all(home is not known for known in homes):
+                    homes.append(home)
+        return homes
+
+    def parents_of(self, ids: list[str]) -> dict[str, list[str]]:
+        """Direct parents as any readable member records them (lineage crosses members)."""
+        return self._union(ids, up=True)
+
+    def children_of(self, ids: list[str]) -> dict[str, list[str]]:
+        return self._union(ids, up=False)
+
+    def _union(self, ids: list[str], *, up: bool) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {i: [] for i in ids}
+        for repo in self._readable():
+            for record_id, found in (repo.parents_of(ids) if up else repo.children_of(ids)).items():
+                out[record_id].extend(n for n in found if n not in out[record_id])
+        return out
+
     def _fetch(self, artifact_id: str) -> Artifact | None:
         for i, repo in enumerate(self.repos):
             artifact = repo.lookup(artifact_id)
