@@ -163,3 +163,27 @@ def test_cli_crosses_areas_through_a_chained_default_repo(tmp_path, monkeypatch)
     # nothing of the working area was written to the production one
     assert p.Registry(production).find_datasets(query_mode="working")[0].id == prod_ds.id
     assert p.Registry(production).tables.fetch_execution(ex_id) is None
+
+
+def test_cli_ls_datasets_filters_show_their_columns(tmp_path):
+    env = {**os.environ, "PROVKIT_HOME": str(tmp_path / "home")}
+    env.pop("PROVKIT_CONFIG", None)
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "provkit", *args], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    raw = make_file(tmp_path / "in" / "t.csv", b"a\n1\n")
+    ids = {}
+    for name, site in (("north", "nersc"), ("south", "slac")):
+        out = run("register", "dataset", name, "1.0.0", "--old-location", raw, "--execution-name", f"make-{name}",
+                  "--execution-site", site, "--json")  # fmt: skip
+        ids[name] = json.loads(out)["id"]
+    run("alias", "add", "latest", ids["south"])
+    table = run("ls", "--datasets", "--site", "nersc", "--wide")
+    assert "site" in table.splitlines()[0] and "nersc" in table and ids["north"][:14] in table
+    assert ids["south"][:14] not in table
+    rows = json.loads(run("ls", "--datasets", "--alias", "latest", "--execution-name", "make-south", "--json"))
+    assert [(r["id"], r["aliases"], r["execution"]) for r in rows] == [(ids["south"], "latest", "make-south")]
+    assert json.loads(run("ls", "--datasets", "--alias", "latest", "--site", "nersc", "--json")) == []

@@ -73,6 +73,11 @@ def ls(
     owner: str = typer.Option(None, help="Datasets of this owner"),
     owner_type: str = typer.Option(None, "--owner-type", help="Datasets of this owner type"),
     keyword: str = typer.Option(None, help="Datasets with this keyword"),
+    alias: str = typer.Option(None, help="Datasets this alias leads to"),
+    location_type: str = typer.Option(None, "--location-type", help="dataregistry, external, dummy or meta_only"),
+    execution_name: str = typer.Option(None, "--execution-name", help="Datasets whose execution has this name"),
+    site: str = typer.Option(None, help="Datasets whose execution ran at this site"),
+    query_mode: str = typer.Option("both", "--query-mode", help="Datasets of both areas, working or production"),
     status: str = typer.Option(None, help="Datasets with this status (default: valid)"),
     show_all: bool = typer.Option(False, "--all", help="Datasets of every status (history too)"),
     limit: int = typer.Option(50, help="At most this many (newest first); 0 for all"),
@@ -84,9 +89,19 @@ def ls(
     from provkit.interfaces.cli.registry_cmd import dataset_row, datasets_table, execution_row, executions_table
 
     if datasets:
-        found = p.Registry().find_datasets(name=name, owner=owner, owner_type=owner_type, keyword=keyword,
-                                           status=status, all_statuses=show_all)[: limit or None]  # fmt: skip
-        print_json([dataset_row(d) for d in found]) if as_json else datasets_table(found, wide)
+        from provkit.interfaces.cli.dataset_listing import dataset_query, extra_columns
+
+        filters = {"owner": owner, "owner_type": owner_type, "keyword": keyword, "alias": alias,
+                   "location_type": location_type, "execution_name": execution_name, "site": site}  # fmt: skip
+        reg = p.Registry()
+        query = dataset_query({**filters, "name": name, "status": status})
+        found = reg.find_datasets(query, all_statuses=show_all, query_mode=query_mode, limit=limit or None)
+        extra = extra_columns(filters, found, reg)
+        if as_json:
+            rows = [dataset_row(d) for d in found]
+            print_json([{**{k: v[i] for k, v in extra.items()}, **row} for i, row in enumerate(rows)])
+        else:
+            datasets_table(found, wide, extra)
         return
     if executions:
         runs = p.Registry().find_executions(name)[: limit or None]

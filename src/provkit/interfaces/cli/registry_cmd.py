@@ -50,7 +50,7 @@ def dataset_row(ds: Any) -> dict:
         "owner_type": ds.owner_type, "relpath": ds.relpath, "nfiles": ds.nfiles, "total_size": ds.total_size,
         "data_org": ds.data_org, "keywords": ds.keywords, "execution_id": ds.execution_id,
         "replace_iteration": ds.replace_iteration, "created": ds.created_at.isoformat() if ds.created_at else None,
-        "creator": ds.creator, "description": ds.description,
+        "creator": ds.creator, "description": ds.description, "location_type": ds.location_type, "url": ds.url,
     }  # fmt: skip
 
 
@@ -61,11 +61,14 @@ def execution_row(ex: Any) -> dict:
     }  # fmt: skip
 
 
-def datasets_table(datasets: list[Any], wide: bool = False) -> None:
+def datasets_table(datasets: list[Any], wide: bool = False, extra: dict[str, list[str]] | None = None) -> None:
+    """One row per dataset; ``extra`` adds columns (``{name: [cell per dataset]}``)."""
+    extra = {k: v for k, v in (extra or {}).items() if not (wide and k in ("owner", "keywords"))}
     if wide:
         columns = ["id", "name", "version", "status", "owner", "relpath", "files", "bytes", "created", "keywords"]
     else:
         columns = ["id", "name", "version", "status", "relpath", "size", "created"]
+    columns += list(extra)
     rows = []
     for ds in datasets:
         version = ds.version + (f"+r{ds.replace_iteration}" if ds.replace_iteration else "")
@@ -75,7 +78,8 @@ def datasets_table(datasets: list[Any], wide: bool = False) -> None:
         else:
             rows.append([short_id(ds.id, False), ds.name, version, ds.status, ds.relpath, human_size(ds.total_size),
                          timestamp(ds.created_at, False)[:10]])  # fmt: skip
-    print_table(columns, rows, wide, flex=("name", "relpath", "owner", "keywords"))
+        rows[-1] += [cells[len(rows) - 1] for cells in extra.values()]
+    print_table(columns, rows, wide, flex=("name", "relpath", "owner", "keywords", "aliases", "execution", "site"))
 
 
 def executions_table(executions: list[Any], wide: bool = False) -> None:

@@ -62,10 +62,9 @@ class AreaLinks:
         """A registry for each production area (made once, used only to read)."""
         found = self.__dict__.get("_production_registries")
         if found is None:
-            from provkit.services.registry.registry import Registry
-
+            make = type(self)  # the Registry class this is mixed into
             homes = self.lineage_repo.feature_homes()[1:]
-            found = [Registry(home, owner=self.owner, owner_type=self.owner_type) for home in homes]
+            found = [make(home, owner=self.owner, owner_type=self.owner_type) for home in homes]  # type: ignore[call-arg]
             self.__dict__["_production_registries"] = found
         return found
 
