@@ -187,3 +187,10 @@ def test_cli_ls_datasets_filters_show_their_columns(tmp_path):
     rows = json.loads(run("ls", "--datasets", "--alias", "latest", "--execution-name", "make-south", "--json"))
     assert [(r["id"], r["aliases"], r["execution"]) for r in rows] == [(ids["south"], "latest", "make-south")]
     assert json.loads(run("ls", "--datasets", "--alias", "latest", "--site", "nersc", "--json")) == []
+    rows = json.loads(run("ls", "--datasets", "--name", "so*", "-c", "location_type", "-c", "site", "--json"))
+    assert [(r["id"], r["location_type"], r["site"]) for r in rows] == [(ids["south"], "dataregistry", "slac")]
+    table = run("ls", "--datasets", "--name", "*th", "-c", "creation_date", "--wide")
+    assert "creation_date" in table.splitlines()[0] and ids["north"][:14] in table and ids["south"][:14] in table
+    bad = subprocess.run([sys.executable, "-m", "provkit", "ls", "--datasets", "-c", "nonsense"],
+                         capture_output=True, text=True, env=env)  # fmt: skip
+    assert bad.returncode != 0 and "unknown dataset column(s) nonsense" in bad.stderr

@@ -67,7 +67,7 @@ def ls(
     datasets: bool = typer.Option(False, "--datasets", "-d", help="List registry datasets instead of artifacts"),
     executions: bool = typer.Option(False, "--executions", "-x", help="List registry executions"),
     kind: str = typer.Option(None, help="cached or files"),
-    name: str = typer.Option(None, help="Artifact, dataset or execution name"),
+    name: str = typer.Option(None, help="Artifact, dataset or execution name ('*' a wildcard for datasets)"),
     user: str = typer.Option(None, help="Who made it"),
     datatype: str = typer.Option(None, help="labels.datatype of file artifacts"),
     owner: str = typer.Option(None, help="Datasets of this owner"),
@@ -78,6 +78,7 @@ def ls(
     execution_name: str = typer.Option(None, "--execution-name", help="Datasets whose execution has this name"),
     site: str = typer.Option(None, help="Datasets whose execution ran at this site"),
     query_mode: str = typer.Option("both", "--query-mode", help="Datasets of both areas, working or production"),
+    columns: list[str] = typer.Option([], "--column", "-c", help="Add this dataset field as a column (repeatable)"),
     status: str = typer.Option(None, help="Datasets with this status (default: valid)"),
     show_all: bool = typer.Option(False, "--all", help="Datasets of every status (history too)"),
     limit: int = typer.Option(50, help="At most this many (newest first); 0 for all"),
@@ -96,7 +97,7 @@ def ls(
         reg = p.Registry()
         query = dataset_query({**filters, "name": name, "status": status})
         found = reg.find_datasets(query, all_statuses=show_all, query_mode=query_mode, limit=limit or None)
-        extra = extra_columns(filters, found, reg)
+        extra = extra_columns(filters, found, reg, columns)
         if as_json:
             rows = [dataset_row(d) for d in found]
             print_json([{**{k: v[i] for k, v in extra.items()}, **row} for i, row in enumerate(rows)])
