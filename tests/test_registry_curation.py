@@ -44,6 +44,8 @@ def src_file(tmp_path):
 
 def test_modify_changes_mutable_fields_and_keeps_the_history(reg, src_file):
     ds = reg.register_dataset("m/t", "1.0.0", old_location=src_file, description="first")
+    assert {"description", "url", "keywords", "is_overwritable"} <= set(reg.modifiable_fields())
+    assert not {"name", "version", "owner", "relpath"} & set(reg.modifiable_fields())
     done = reg.modify_dataset(ds.id, description="second", contact_email="a@lab.org", is_overwritable="true")
     assert (done.description, done.contact_email, done.is_overwritable) == ("second", "a@lab.org", True)
     again = reg.get_dataset(ds.id)

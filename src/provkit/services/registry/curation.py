@@ -88,6 +88,12 @@ class DatasetCuration:
         return catalog_for(self.repo)
 
     # ---- modify -------------------------------------------------------------------
+    @staticmethod
+    def modifiable_fields() -> list[str]:
+        """The dataset fields ``modify_dataset`` may change (dataregistry's
+        ``get_modifiable_columns``)."""
+        return list(MUTABLE_FIELDS)
+
     def modify_dataset(self, dataset: str | Dataset, **changes: Any) -> Dataset:
         """Change a dataset's mutable metadata (``MUTABLE_FIELDS``); each change is kept in
         its ``history`` (who, when, old -> new). Name, version, owner, relpath and content
