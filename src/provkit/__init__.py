@@ -107,8 +107,6 @@ from provkit.storage.settings import (
     using_repo,
 )
 
-_display.install()
-
 _display.install()  # Jupyter reprs of artifacts, sets and registry records
 
 __version__ = "0.1.0"
