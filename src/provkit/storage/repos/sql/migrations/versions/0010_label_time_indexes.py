@@ -1,0 +1,41 @@
+"""Label indexes that also serve the newest-first order: (label, computed_at DESC).
+
+0004's indexes found a label's rows, but a label many records share (the UI's first page of
+``labels.project == p3`` at 1,000,000 records: ~77,000 rows) was then sorted whole by time
+before the LIMIT. Each index here is the label expression then ``computed_at DESC``, so
+"label = value ORDER BY computed_at DESC LIMIT n" reads n entries. They replace 0004's indexes
+(their prefix serves the same lookups). Not partial (``WHERE <label> IS NOT NULL`` would spare
+unlabelled rows an entry): PostgreSQL keeps no statistics for a partial index's expression, and
+without them it guesses a common label rare and sorts all its rows.
+
+Revision ID: 0010
+Revises: 0009
+"""
+
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+LABELS = ("ticket", "project", "datatype", "dataset")
+
+
+def _expression(name: str) -> str:
+    if op.get_bind().dialect.name == "postgresql":
+        return f"((custom_fields -> 'labels') ->> '{name}')"
+    return f'json_extract(custom_fields, \'$."labels"."{name}"\')'
+
+
+def upgrade() -> None:
+    for name in LABELS:
+        label = _expression(name)
+        op.execute(f"DROP INDEX ix_artifacts_label_{name}")
+        op.execute(f"CREATE INDEX ix_artifacts_label_time_{name} ON artifacts ({label}, computed_at DESC)")
+
+
+def downgrade() -> None:
+    for name in LABELS:
+        op.execute(f"DROP INDEX ix_artifacts_label_time_{name}")
+        op.execute(f"CREATE INDEX ix_artifacts_label_{name} ON artifacts ({_expression(name)})")
