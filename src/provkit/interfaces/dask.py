@@ -6,8 +6,9 @@ decorated results included. What makes that work:
 
 - decorated functions pickle (cloudpickle) with their options, a repository by name;
 - results (``ArtifactProxy``) pickle as references (artifact id + repository name), so
-  a result moving between workers, or to the client, crosses the network as ~100 bytes
-  and is loaded from the shared repository by whoever needs it;
+  a result moving between workers, or to the client, crosses the network as ~100 bytes;
+  the proxy it becomes is lazy: the value is loaded from the shared repository only when
+  touched (a downstream hit, hashing or passing it on never loads it);
 - ``setup(client)`` installs the client's provkit config on every worker (now and on
   workers that join later), so workers never need hard-coded paths;
 - on workers, each task's run info records the worker (address, host) and the Dask task
@@ -23,7 +24,7 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
-from provkit.core.artifacts import Artifact, ArtifactProxy
+from provkit.core.artifacts import Artifact, ArtifactProxy, proxy_is_loaded
 from provkit.core.errors import ConfigError
 from provkit.core.runs import set_run_context_fn
 from provkit.storage import settings
@@ -109,6 +110,8 @@ def _token_of_artifact(artifact: Artifact) -> tuple:
 
 @dask.sizeof.sizeof.register(ArtifactProxy)
 def _sizeof_proxy(proxy: ArtifactProxy) -> int:
-    """What a proxy holds in a worker's memory (its value), for Dask's memory management;
-    moving or spilling it costs only its reference."""
+    """What a proxy holds in a worker's memory (its value once loaded), for Dask's memory
+    management; moving or spilling it costs only its reference. Never loads the value."""
+    if not proxy_is_loaded(proxy):
+        return 200
     return int(dask.sizeof.sizeof(proxy.__wrapped__)) + 200
