@@ -123,6 +123,7 @@ def test_0009_database_upgrades_to_the_fresh_schema_and_back(tmp_path):
     assert "ix_artifacts_label_project" in at_0009 and "ix_artifacts_label_time_project" not in at_0009
     assert p.upgrade_db(old) == "0010"
     assert _indexes(old) == _indexes(fresh)
+    assert "WHERE json_extract" in _indexes(fresh)["ix_artifacts_label_time_project"], "partial: labelled rows only"
     engine = sa.create_engine(old)
     with engine.begin() as conn:
         from alembic import command

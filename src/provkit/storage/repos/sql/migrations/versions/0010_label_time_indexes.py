@@ -4,9 +4,11 @@
 ``labels.project == p3`` at 1,000,000 records: ~77,000 rows) was then sorted whole by time
 before the LIMIT. Each index here is the label expression then ``computed_at DESC``, so
 "label = value ORDER BY computed_at DESC LIMIT n" reads n entries. They replace 0004's indexes
-(their prefix serves the same lookups). Not partial (``WHERE <label> IS NOT NULL`` would spare
-unlabelled rows an entry): PostgreSQL keeps no statistics for a partial index's expression, and
-without them it guesses a common label rare and sorts all its rows.
+(their prefix serves the same lookups). On SQLite they are partial (``WHERE <label> IS NOT
+NULL``, implied by every comparison the query compiler writes on a label), so rows without
+labels (every cached result) add no entry: a save costs less than with 0004's indexes. Not on
+PostgreSQL: it keeps no statistics for a partial index's expression, and without them it
+guesses a common label rare and sorts all its rows.
 
 Revision ID: 0010
 Revises: 0009
@@ -22,8 +24,12 @@ depends_on = None
 LABELS = ("ticket", "project", "datatype", "dataset")
 
 
+def _postgres() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
 def _expression(name: str) -> str:
-    if op.get_bind().dialect.name == "postgresql":
+    if _postgres():
         return f"((custom_fields -> 'labels') ->> '{name}')"
     return f'json_extract(custom_fields, \'$."labels"."{name}"\')'
 
@@ -32,7 +38,8 @@ def upgrade() -> None:
     for name in LABELS:
         label = _expression(name)
         op.execute(f"DROP INDEX ix_artifacts_label_{name}")
-        op.execute(f"CREATE INDEX ix_artifacts_label_time_{name} ON artifacts ({label}, computed_at DESC)")
+        where = "" if _postgres() else f" WHERE {label} IS NOT NULL"
+        op.execute(f"CREATE INDEX ix_artifacts_label_time_{name} ON artifacts ({label}, computed_at DESC){where}")
 
 
 def downgrade() -> None:
