@@ -92,6 +92,11 @@ def test_submit_and_map_on_process_workers_match_a_local_run(client, counts, tmp
     run = remote.artifact.run_info
     assert run["dask"]["key"].startswith("total-") and run["dask"]["worker"].startswith("tcp://")
     assert run["dask"]["host"] == run["host"]["nodename"]
+    # one run record per worker process, shared by its tasks; each artifact keeps its task key
+    repo = p.get_default_repo()
+    made = [repo.get_artifact(i) for i in [remote.artifact.id, *remote.artifact.input_artifact_ids]]
+    assert len({a.task_key for a in made}) == 5 and all(a.task_key.startswith(("add-", "total-")) for a in made)
+    assert len({a.run_id for a in made}) <= 2 and all(a.run_info["dask"]["key"] == a.task_key for a in made)
     # futures of decorated results as arguments, and a function defined here (cloudpickled)
 
     @p.provenance()

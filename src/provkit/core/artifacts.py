@@ -64,6 +64,7 @@ class Artifact:
         "repo",
         "run_id",
         "serializer",
+        "task_key",
         "user",
         "value_id",
         "value_id_duration",
@@ -100,6 +101,7 @@ class Artifact:
         persisted: bool = True,
         kind: str = "cached",
         user: str | None = None,
+        task_key: str | None = None,
     ) -> None:
         self.id = id
         self.value_id = value_id
@@ -129,6 +131,7 @@ class Artifact:
         self.persisted = persisted
         self.kind = kind
         self.user = user
+        self.task_key = task_key
         self._pending: dict = {}
 
     @staticmethod
@@ -167,9 +170,14 @@ class Artifact:
 
     @property
     def run_info(self) -> dict | None:
+        """The run's record, plus ``dask.key`` when a Dask task made the artifact (the run is
+        the worker process's, shared by its tasks; the key is kept with the artifact)."""
         if self._run_info is _UNSET:
             self._run_info = self._require_repo().get_run(self.run_id) if self.run_id else None
-        return self._run_info
+        run = self._run_info
+        if run is not None and self.task_key is not None and isinstance(run.get("dask"), dict):
+            return {**run, "dask": {**run["dask"], "key": self.task_key}}
+        return run
 
     @property
     def value(self) -> Any:
@@ -214,6 +222,7 @@ class Artifact:
             "added_at": self.added_at,
             "kind": self.kind,
             "user": self.user,
+            "task_key": self.task_key,
         }  # fmt: skip
 
     def __provkit_hash__(self) -> str:

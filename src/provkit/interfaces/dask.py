@@ -11,8 +11,10 @@ decorated results included. What makes that work:
   touched (a downstream hit, hashing or passing it on never loads it);
 - ``setup(client)`` installs the client's provkit config on every worker (now and on
   workers that join later), so workers never need hard-coded paths;
-- on workers, each task's run info records the worker (address, host) and the Dask task
-  key, and a miss computed on any worker is single-flight across the cluster.
+- on workers, run info records the worker (address, host): one run record per worker
+  process, shared by its tasks; each artifact keeps the Dask task key that computed it
+  (``Artifact.task_key``, shown as ``run_info["dask"]["key"]``); a miss computed on any
+  worker is single-flight across the cluster.
 
 Lineage is that of a local run: the same artifact ids and ``input_artifact_ids``.
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 from provkit.core.artifacts import Artifact, ArtifactProxy, proxy_is_loaded
 from provkit.core.errors import ConfigError
-from provkit.core.runs import set_run_context_fn
+from provkit.core.runs import set_run_context_fn, set_task_key_fn
 from provkit.storage import settings
 from provkit.storage.config import Config, load_yaml
 
@@ -41,7 +43,7 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
         "provkit.dask needs Dask distributed: pip install 'provkit[dask]' (or pip install distributed)"
     ) from exc
 
-__all__ = ["ProvkitWorkerPlugin", "setup", "config_for_workers", "task_context"]
+__all__ = ["ProvkitWorkerPlugin", "setup", "config_for_workers", "task_context", "task_key"]
 
 PLUGIN_NAME = "provkit"
 
@@ -72,6 +74,7 @@ class ProvkitWorkerPlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         settings.load_config(self.config)
         set_run_context_fn(task_context)
+        set_task_key_fn(task_key)
 
 
 def setup(client: Client, config: Config | Mapping | str | os.PathLike | None = None) -> dict:
@@ -86,15 +89,22 @@ def setup(client: Client, config: Config | Mapping | str | os.PathLike | None = 
 
 
 def task_context() -> dict | None:
-    """``{"dask": {"key", "worker", "host"}}`` inside a Dask task on a worker, else None."""
-    key = getattr(thread_state, "key", None)
-    if key is None:
+    """``{"dask": {"worker", "host"}}`` inside a Dask task on a worker, else None: the same
+    for every task of a worker process, so its tasks share one run record."""
+    if getattr(thread_state, "key", None) is None:
         return None
     try:
         address = get_worker().address
     except ValueError:  # a task run outside a worker (dask's local schedulers)
         address = None
-    return {"dask": {"key": str(key), "worker": address, "host": socket.gethostname()}}
+    return {"dask": {"worker": address, "host": socket.gethostname()}}
+
+
+def task_key() -> str | None:
+    """The key of the Dask task being run (None outside one): stored with each artifact it
+    computes (``Artifact.task_key``) and shown as ``run_info["dask"]["key"]``."""
+    key = getattr(thread_state, "key", None)
+    return None if key is None else str(key)
 
 
 @dask.base.normalize_token.register(ArtifactProxy)

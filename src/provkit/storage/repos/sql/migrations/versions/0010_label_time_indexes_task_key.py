@@ -10,10 +10,14 @@ labels (every cached result) add no entry: a save costs less than with 0004's in
 PostgreSQL: it keeps no statistics for a partial index's expression, and without them it
 guesses a common label rare and sorts all its rows.
 
+Also ``artifacts.task_key``: the Dask task that computed an artifact, so that a worker
+process's tasks share one run record (the key was part of a run record of its own per task).
+
 Revision ID: 0010
 Revises: 0009
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
@@ -35,6 +39,7 @@ def _expression(name: str) -> str:
 
 
 def upgrade() -> None:
+    op.add_column("artifacts", sa.Column("task_key", sa.String(512)))
     for name in LABELS:
         label = _expression(name)
         op.execute(f"DROP INDEX ix_artifacts_label_{name}")
@@ -45,4 +50,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in LABELS:
         op.execute(f"DROP INDEX ix_artifacts_label_time_{name}")
+    with op.batch_alter_table("artifacts") as batch:  # before the expression indexes: a copy loses them
+        batch.drop_column("task_key")
+    for name in LABELS:
         op.execute(f"CREATE INDEX ix_artifacts_label_{name} ON artifacts ({_expression(name)})")
