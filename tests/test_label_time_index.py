@@ -1,5 +1,6 @@
 """Migration 0010: a label query's newest-first page is read from the (label, computed_at)
-index, never sorted whole; the migration brings an older database to the fresh schema."""
+index, never sorted whole; ``artifacts.task_key``; the migration brings an older database to
+the fresh schema and back."""
 
 from __future__ import annotations
 
@@ -101,10 +102,12 @@ def test_equality_on_a_rare_label_still_uses_it(filled):
 
 
 def _indexes(url: str) -> dict[str, str]:
+    """Every index's definition, and the artifacts table's columns (as "columns")."""
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
         found = {name: " ".join(sql.split()) for name, sql in rows}
+        found["columns"] = " ".join(sorted(r[1] for r in conn.exec_driver_sql("PRAGMA table_info(artifacts)")))
     engine.dispose()
     return found
 
@@ -121,6 +124,7 @@ def test_0009_database_upgrades_to_the_fresh_schema_and_back(tmp_path):
     engine.dispose()
     at_0009 = _indexes(old)
     assert "ix_artifacts_label_project" in at_0009 and "ix_artifacts_label_time_project" not in at_0009
+    assert "task_key" not in at_0009["columns"] and "task_key" in _indexes(fresh)["columns"]
     assert p.upgrade_db(old) == "0010"
     assert _indexes(old) == _indexes(fresh)
     assert "WHERE json_extract" in _indexes(fresh)["ix_artifacts_label_time_project"], "partial: labelled rows only"
