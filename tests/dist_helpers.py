@@ -101,7 +101,7 @@ def nbytes_of(array) -> int:
 
 def loaded_states(*proxies) -> list[bool]:
     """(undecorated) Whether each argument's value was in memory when the task started."""
-    from provkit.core.artifacts import proxy_is_loaded
+    from provkit.core.lazy_proxies import proxy_is_loaded
 
     return [proxy_is_loaded(x) for x in proxies]
 
@@ -109,7 +109,7 @@ def loaded_states(*proxies) -> list[bool]:
 def hit_then_states(fn, proxy) -> tuple[bool, bool]:
     """(undecorated) Call ``fn(proxy)`` (a hit), then say whether ``proxy`` got loaded,
     and whether touching it loads it."""
-    from provkit.core.artifacts import proxy_is_loaded
+    from provkit.core.lazy_proxies import proxy_is_loaded
 
     fn(proxy)
     before = proxy_is_loaded(proxy)

@@ -12,7 +12,7 @@ import pytest
 
 import provkit as p
 from dist_helpers import add, count, hit_then_states, loaded_states, nbytes_of, ones, slow_on_first_worker, total
-from provkit.core.artifacts import proxy_is_loaded
+from provkit.core.lazy_proxies import proxy_is_loaded
 from provkit.interfaces import dask as pdask
 
 

@@ -58,7 +58,7 @@ def test_proxy_pickles_as_reference_not_value(any_repo):
 
 
 def test_unpickled_proxy_is_lazy_until_its_value_is_touched(any_repo, monkeypatch):
-    from provkit.core.artifacts import proxy_is_loaded
+    from provkit.core.lazy_proxies import proxy_is_loaded
     from provkit.storage.repos.base import Repository
 
     @p.provenance()

@@ -26,9 +26,7 @@ __all__ = [
     "ArtifactRef",
     "coerce_to_artifact",
     "load_artifact",
-    "lazy_proxy",
     "load_proxy",
-    "proxy_is_loaded",
     "record_id_of",
 ]
 
@@ -266,14 +264,14 @@ class ArtifactProxy(wrapt.ObjectProxy):
     """The value of an artifact, behaving exactly like it, plus ``.artifact``.
 
     A proxy unpickled from a reference (a Dask worker receiving an upstream result, a
-    spawned process) is lazy: its value is loaded from the repository when first
-    touched (``proxy_is_loaded`` tells); hashing, passing it on or pickling it again
-    use only its artifact.
+    spawned process) is lazy (``core/lazy_proxies.py``): its value is loaded from the
+    repository when first touched; hashing, passing it on or pickling it again use only
+    its artifact.
     """
 
     _provkit_proxy = True
 
-    def __new__(cls, value: Any, artifact: Artifact, shape: Any = _UNSET) -> ArtifactProxy:
+    def __new__(cls, value: Any, artifact: Artifact) -> ArtifactProxy:
         if cls is ArtifactProxy:
             cls = _SHAPES[_shape_of(value)]
         return super().__new__(cls)
@@ -291,11 +289,12 @@ class ArtifactProxy(wrapt.ObjectProxy):
         return self._self_artifact
 
     def __repr__(self) -> str:
-        shown = f"{self.__wrapped__!r}" if proxy_is_loaded(self) else "(not loaded)"
-        return f"<provkit.ArtifactProxy({self._self_artifact.id}) {shown} >"
+        return f"<provkit.ArtifactProxy({self._self_artifact.id}) {self.__wrapped__!r} >"
 
     def __reduce__(self) -> tuple:
         artifact = self._self_artifact
+        if _unpickle_proxy is None:  # lazy_proxies not imported: an eager reference
+            return (load_proxy, (artifact.id, _repo_name(artifact.repo)))
         return (_unpickle_proxy, (artifact.id, _repo_name(artifact.repo), *self._provkit_kind()))
 
     def _provkit_kind(self) -> tuple[str | None, str | None]:
@@ -337,94 +336,11 @@ class _IteratorArtifactProxy(ArtifactProxy):
         return next(self.__wrapped__)
 
 
+#: the proxy class for each shape (lazy_proxies.py derives the lazy ones)
 _SHAPES: dict[str | None, type] = {
     None: ArtifactProxy, "callable": _CallableArtifactProxy, "path": _PathArtifactProxy,
     "iterator": _IteratorArtifactProxy,
 }  # fmt: skip
-
-
-class _Lazy:
-    """Mixed into a proxy class: the value is loaded on first use (wrapt calls
-    ``__wrapped_get__`` when a proxy made with ``None`` and a ``__wrapped_factory__`` is
-    first touched)."""
-
-    def __init__(self, artifact: Artifact, shape: str | None, kind: str | None) -> None:
-        import threading
-
-        self._self_artifact = artifact
-        self._self_kind = (shape, kind)
-        self._self_lock = threading.Lock()
-        self._self_value = _UNSET
-        wrapt.ObjectProxy.__init__(self, None)  # nothing loaded yet
-
-    def __wrapped_factory__(self) -> Any:
-        return self._self_artifact._require_repo().proxy_value(self._self_artifact)
-
-    def __wrapped_get__(self) -> Any:
-        with self._self_lock:
-            if self._self_value is _UNSET:
-                value = self.__wrapped_factory__()
-                self.__wrapped__ = self._self_value = value
-            return self._self_value
-
-    def _provkit_kind(self) -> tuple[str | None, str | None]:
-        return self._self_kind if self._self_value is _UNSET else ArtifactProxy._provkit_kind(self)
-
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:
-        """The value's class, without loading the value when that class can be imported
-        (``isinstance(proxy, SomeClass)`` is asked of every Dask task argument)."""
-        if self._self_value is _UNSET:
-            found = _importable_class(self._self_kind[1])
-            if found is not None:
-                return found
-        return self.__wrapped__.__class__
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_self_") or (name.startswith("__dask_") and self._self_value is _UNSET):
-            raise AttributeError(name)  # Dask asks every argument whether it is a collection
-        return getattr(self.__wrapped__, name)
-
-
-_LAZY: dict[str | None, type] = {
-    shape: type(f"_Lazy{cls.__name__.lstrip('_')}", (_Lazy, cls), {"__slots__": ()}) for shape, cls in _SHAPES.items()
-}
-
-
-def _importable_class(kind: str | None) -> type | None:
-    """The class named ``"module:qualname"`` if importing it finds exactly that, else None
-    (``__main__`` and local classes are never trusted: another process's differ)."""
-    if not kind:
-        return None
-    module_name, _, qualname = kind.partition(":")
-    if module_name == "__main__" or "<" in qualname:
-        return None
-    import importlib
-
-    try:
-        found: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            found = getattr(found, part)
-    except (ImportError, AttributeError):
-        return None
-    return found if isinstance(found, type) else None
-
-
-def lazy_proxy(artifact: Artifact, shape: str | None = None, kind: str | None = None) -> ArtifactProxy:
-    """A proxy of ``artifact`` whose value is loaded when first touched. ``shape`` names the
-    special methods it needs before that (``"callable"``, ``"path"``, ``"iterator"`` or
-    None); ``kind`` (``"module:qualname"``) the value's class, answered by ``__class__``
-    without loading when it can be imported."""
-    if shape not in _LAZY:
-        raise ValueError(f"unknown proxy shape {shape!r}: expected one of {sorted(map(str, _SHAPES))}")
-    proxy = wrapt.ObjectProxy.__new__(_LAZY[shape])
-    _Lazy.__init__(proxy, artifact, shape, kind)
-    return proxy
-
-
-def proxy_is_loaded(proxy: ArtifactProxy) -> bool:
-    """Whether ``proxy``'s value is in memory (False for a lazy proxy not touched yet)."""
-    return not isinstance(proxy, _Lazy) or proxy._self_value is not _UNSET
 
 
 class ArtifactRef:
@@ -440,6 +356,16 @@ class ArtifactRef:
 
     def __repr__(self) -> str:
         return f"ArtifactRef({self.id!r})"
+
+
+#: Rebuilds a pickled proxy, lazily; set when ``lazy_proxies`` is imported (``use_unpickler``).
+_unpickle_proxy: Callable[..., ArtifactProxy] | None = None
+
+
+def use_unpickler(fn: Callable[..., ArtifactProxy]) -> None:
+    """Make pickled proxies come back through ``fn(id, repo_name, shape, kind)``."""
+    global _unpickle_proxy
+    _unpickle_proxy = fn
 
 
 #: Returns the default repository; set by the storage layer (``use_default_repo``).
@@ -514,11 +440,6 @@ def coerce_to_artifact(item: Any) -> Artifact:
 def load_proxy(artifact_id: str, repo_name: str | None = None) -> ArtifactProxy:
     """Load the value of ``artifact_id`` as a proxy (from where ``load_artifact`` finds it)."""
     return load_artifact(artifact_id, repo_name).proxy()
-
-
-def _unpickle_proxy(artifact_id: str, repo_name: str | None, shape: str | None, kind: str | None) -> ArtifactProxy:
-    """What a pickled proxy becomes: its artifact record now, its value when first touched."""
-    return lazy_proxy(load_artifact(artifact_id, repo_name), shape, kind)
 
 
 def record_id_of(item: Any, context: str = "expected") -> str:

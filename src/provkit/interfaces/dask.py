@@ -26,8 +26,9 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
-from provkit.core.artifacts import Artifact, ArtifactProxy, proxy_is_loaded
+from provkit.core.artifacts import Artifact, ArtifactProxy
 from provkit.core.errors import ConfigError
+from provkit.core.lazy_proxies import proxy_is_loaded
 from provkit.core.runs import set_run_context_fn, set_task_key_fn
 from provkit.storage import settings
 from provkit.storage.config import Config, load_yaml
