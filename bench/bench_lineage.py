@@ -112,7 +112,7 @@ def main() -> None:
             t0 = time.perf_counter()
             pg = PostgresRepo(server.info["url"].rsplit("/", 1)[0] + "/lineage", MemoryStore(), create_db=True)
             ids = _load(pg, args.n)
-            with pg.engine.connect() as conn:
+            with pg.engine.begin() as conn:  # committed, or the statistics are rolled back
                 conn.exec_driver_sql("ANALYZE")
             print(f"Postgres   loaded {len(ids):,} records in {time.perf_counter() - t0:.1f} s")
             _measure("Postgres", pg, ids)

@@ -140,7 +140,7 @@ def main() -> None:
             print(
                 f"Postgres   loaded {len(ids):,} artifacts through save_batch in {seconds:.1f} s = {len(ids) / seconds:,.0f}/s"
             )
-            with pg.engine.connect() as conn:
+            with pg.engine.begin() as conn:  # committed, or the statistics are rolled back
                 conn.exec_driver_sql("ANALYZE")
             _measure("Postgres", pg, ids)
         finally:

@@ -46,16 +46,18 @@ def _floor(repo, kind: str, value: str):
     from provkit.storage.repos.sql import schema
 
     a, e = schema.artifacts, schema.artifact_inputs
-    if kind == "all":  # SQLite sorts NULL lowest, so DESC alone puts undated rows last (and uses the index)
-        nulls = [] if repo.engine.dialect.name == "sqlite" else [a.c.computed_at.is_(None)]
-        stmt = sa.select(a).order_by(*nulls, a.c.computed_at.desc(), a.c.id).limit(51)
+    # SQLite sorts NULL lowest, so DESC alone puts undated rows last (and an index serves it);
+    # on Postgres the page's first statement asks for the dated rows (all of them here)
+    dated = sa.true() if repo.engine.dialect.name == "sqlite" else a.c.computed_at.is_not(None)
+    if kind == "all":
+        stmt = sa.select(a).where(dated).order_by(a.c.computed_at.desc(), a.c.id).limit(51)
     elif kind == "label":  # the WHERE the query compiler makes (so the label index serves it), rows as tuples
         from provkit.services.query_sql import compile_query
         from provkit.services.search import sql_artifact_fields
 
         key, _, wanted = value.partition("=")
         where = compile_query({f"labels.{key}": wanted}, sql_artifact_fields(), repo.engine.dialect.name)
-        stmt = sa.select(a).where(where).order_by(a.c.computed_at.is_(None), a.c.computed_at.desc(), a.c.id).limit(51)
+        stmt = sa.select(a).where(where, dated).order_by(a.c.computed_at.desc(), a.c.id).limit(51)
     elif kind == "artifact":
         stmt = sa.select(a).where(a.c.id == value)
     else:  # three levels up and down: the edge table, one statement per level and direction
@@ -135,7 +137,7 @@ def main() -> None:
         try:
             pg = PostgresRepo(server.info["url"].rsplit("/", 1)[0] + "/ui", MemoryStore(), create_db=True)
             ids, seconds = _load(pg, n)
-            with pg.engine.connect() as conn:
+            with pg.engine.begin() as conn:  # committed, or the statistics are rolled back
                 conn.exec_driver_sql("ANALYZE")
             print(f"Postgres  {len(ids):,} records loaded in {seconds:.1f} s")
             _measure("Postgres", pg, ids)

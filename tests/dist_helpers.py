@@ -97,3 +97,21 @@ def ones(n: int):
 def nbytes_of(array) -> int:
     note("nbytes_of")
     return int(array.nbytes)
+
+
+def loaded_states(*proxies) -> list[bool]:
+    """(undecorated) Whether each argument's value was in memory when the task started."""
+    from provkit.core.lazy_proxies import proxy_is_loaded
+
+    return [proxy_is_loaded(x) for x in proxies]
+
+
+def hit_then_states(fn, proxy) -> tuple[bool, bool]:
+    """(undecorated) Call ``fn(proxy)`` (a hit), then say whether ``proxy`` got loaded,
+    and whether touching it loads it."""
+    from provkit.core.lazy_proxies import proxy_is_loaded
+
+    fn(proxy)
+    before = proxy_is_loaded(proxy)
+    int(proxy.nbytes)
+    return before, proxy_is_loaded(proxy)

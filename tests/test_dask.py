@@ -11,7 +11,8 @@ import distributed
 import pytest
 
 import provkit as p
-from dist_helpers import add, count, nbytes_of, ones, slow_on_first_worker, total
+from dist_helpers import add, count, hit_then_states, loaded_states, nbytes_of, ones, slow_on_first_worker, total
+from provkit.core.lazy_proxies import proxy_is_loaded
 from provkit.interfaces import dask as pdask
 
 
@@ -91,6 +92,11 @@ def test_submit_and_map_on_process_workers_match_a_local_run(client, counts, tmp
     run = remote.artifact.run_info
     assert run["dask"]["key"].startswith("total-") and run["dask"]["worker"].startswith("tcp://")
     assert run["dask"]["host"] == run["host"]["nodename"]
+    # one run record per worker process, shared by its tasks; each artifact keeps its task key
+    repo = p.get_default_repo()
+    made = [repo.get_artifact(i) for i in [remote.artifact.id, *remote.artifact.input_artifact_ids]]
+    assert len({a.task_key for a in made}) == 5 and all(a.task_key.startswith(("add-", "total-")) for a in made)
+    assert len({a.run_id for a in made}) <= 2 and all(a.run_info["dask"]["key"] == a.task_key for a in made)
     # futures of decorated results as arguments, and a function defined here (cloudpickled)
 
     @p.provenance()
@@ -143,6 +149,21 @@ def test_results_move_between_workers_as_references(client, counts, tmp_path):
 
     assert sum(len(frame) for frame in serialize_bytelist(proxy)) < 4096
     assert count(counts, "ones") == 1  # the second worker loaded it from the repository
+
+
+def test_upstream_results_reach_workers_unloaded(client, counts, tmp_path):
+    """A proxy unpickled on a worker is a lazy reference: Dask storing it, sizing it and
+    handing it to a task, or a downstream hit, never loads the value."""
+    p.load_config(_sqlite_config(tmp_path))
+    pdask.setup(client)
+    first, second = list(client.scheduler_info()["workers"])
+    produced = client.submit(ones, 8 * 2**20, workers=[first])
+    assert int(client.submit(nbytes_of, produced, workers=[first]).result()) == 8 * 2**20  # stored for the hit below
+    assert client.submit(loaded_states, produced, workers=[second], pure=False).result() == [False]
+    assert client.submit(hit_then_states, nbytes_of, produced, workers=[second], pure=False).result() == (False, True)
+    result = produced.result()  # on the client too
+    assert not proxy_is_loaded(result) and int(result.nbytes) == 8 * 2**20 and proxy_is_loaded(result)
+    assert count(counts, "ones") == 1 and count(counts, "nbytes_of") == 1
 
 
 def test_killed_worker_mid_task_retried_elsewhere_one_row_no_orphan_blobs(client, counts, tmp_path):

@@ -57,6 +57,38 @@ def test_proxy_pickles_as_reference_not_value(any_repo):
     assert len(pickle.dumps(proxy.artifact)) < 400
 
 
+def test_unpickled_proxy_is_lazy_until_its_value_is_touched(any_repo, monkeypatch):
+    from provkit.core.lazy_proxies import proxy_is_loaded
+    from provkit.storage.repos.base import Repository
+
+    @p.provenance()
+    def big(n):
+        return np.ones(n)
+
+    @p.provenance()
+    def head(a):
+        return float(a[0])
+
+    proxy = big(1000)
+    assert float(head(proxy)) == 1.0  # computed now: a hit below
+    loads = []
+    real = Repository.load_value
+    monkeypatch.setattr(
+        Repository, "load_value", lambda self, a: loads.append(a.id) or real(self, a)
+    )  # a hit loads its own
+    back = pickle.loads(pickle.dumps(proxy))
+    # what Dask and the decorator do with an argument: none of it loads the value
+    assert not proxy_is_loaded(back) and "not loaded" in repr(back)
+    assert isinstance(back, np.ndarray) and not isinstance(back, type)  # the class, from its name
+    assert p.hash(back) == p.hash(proxy) and back.artifact.id == proxy.artifact.id
+    assert float(head(back)) == 1.0  # a hit with it as input
+    assert len(pickle.dumps(back)) < 400 and not proxy_is_loaded(pickle.loads(pickle.dumps(back)))
+    assert proxy.artifact.id not in loads and not proxy_is_loaded(back)
+    assert float(back.sum()) == 1000.0  # touched: loaded once, then kept
+    assert back[3] == 1.0 and (back * 2)[0] == 2.0
+    assert loads.count(proxy.artifact.id) == 1 and proxy_is_loaded(back)
+
+
 def test_reference_loads_from_named_repo_when_not_in_default(sqlite_config, tmp_path):
     config = {
         **sqlite_config,

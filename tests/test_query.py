@@ -351,7 +351,7 @@ def _plan(repo, query) -> str:
 def test_label_and_lineage_queries_use_indexes(repos, backend):
     made, ids = repos
     repo = made[backend]
-    assert "ix_artifacts_label_datatype" in _plan(repo, {"labels.datatype": "annotation_file"})
+    assert "ix_artifacts_label_time_datatype" in _plan(repo, {"labels.datatype": "annotation_file"})
     assert "ix_artifact_inputs_input_artifact_id" in _plan(repo, {"based_on": ids[0]})
 
 

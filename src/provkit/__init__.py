@@ -40,6 +40,7 @@ from provkit.core.errors import (
 from provkit.core.files import ArchivedFile
 from provkit.core.hashing import hash, is_proxy  # noqa: A004 - the documented name
 from provkit.core.lazy import lazy_dict, lazy_proxy_dict
+from provkit.core.lazy_proxies import lazy_proxy as _lazy_proxy  # noqa: F401 - imported: pickled proxies come back lazy
 from provkit.core.runs import as_user, get_run_info_fn, set_run_info_fn
 from provkit.core.serializers import register_serializer
 from provkit.core.source_check import SourceChangedWarning

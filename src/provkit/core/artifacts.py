@@ -62,6 +62,7 @@ class Artifact:
         "repo",
         "run_id",
         "serializer",
+        "task_key",
         "user",
         "value_id",
         "value_id_duration",
@@ -98,6 +99,7 @@ class Artifact:
         persisted: bool = True,
         kind: str = "cached",
         user: str | None = None,
+        task_key: str | None = None,
     ) -> None:
         self.id = id
         self.value_id = value_id
@@ -127,6 +129,7 @@ class Artifact:
         self.persisted = persisted
         self.kind = kind
         self.user = user
+        self.task_key = task_key
         self._pending: dict = {}
 
     @staticmethod
@@ -165,9 +168,14 @@ class Artifact:
 
     @property
     def run_info(self) -> dict | None:
+        """The run's record, plus ``dask.key`` when a Dask task made the artifact (the run is
+        the worker process's, shared by its tasks; the key is kept with the artifact)."""
         if self._run_info is _UNSET:
             self._run_info = self._require_repo().get_run(self.run_id) if self.run_id else None
-        return self._run_info
+        run = self._run_info
+        if run is not None and self.task_key is not None and isinstance(run.get("dask"), dict):
+            return {**run, "dask": {**run["dask"], "key": self.task_key}}
+        return run
 
     @property
     def value(self) -> Any:
@@ -212,6 +220,7 @@ class Artifact:
             "added_at": self.added_at,
             "kind": self.kind,
             "user": self.user,
+            "task_key": self.task_key,
         }  # fmt: skip
 
     def __provkit_hash__(self) -> str:
@@ -239,20 +248,32 @@ class Artifact:
         return f"<provkit.Artifact({self.id})>"
 
 
+def _shape_of(value: Any) -> str | None:
+    """Which special methods a proxy of ``value`` needs (Python looks them up on the type)."""
+    kind = type(value)
+    if callable(value):
+        return "callable"
+    if hasattr(kind, "__fspath__"):
+        return "path"
+    if hasattr(kind, "__next__"):
+        return "iterator"
+    return None
+
+
 class ArtifactProxy(wrapt.ObjectProxy):
-    """The value of an artifact, behaving exactly like it, plus ``.artifact``."""
+    """The value of an artifact, behaving exactly like it, plus ``.artifact``.
+
+    A proxy unpickled from a reference (a Dask worker receiving an upstream result, a
+    spawned process) is lazy (``core/lazy_proxies.py``): its value is loaded from the
+    repository when first touched; hashing, passing it on or pickling it again use only
+    its artifact.
+    """
 
     _provkit_proxy = True
 
     def __new__(cls, value: Any, artifact: Artifact) -> ArtifactProxy:
-        if cls is ArtifactProxy:  # special methods Python looks up on the type itself
-            kind = type(value)
-            if callable(value):
-                cls = _CallableArtifactProxy
-            elif hasattr(kind, "__fspath__"):
-                cls = _PathArtifactProxy
-            elif hasattr(kind, "__next__"):
-                cls = _IteratorArtifactProxy
+        if cls is ArtifactProxy:
+            cls = _SHAPES[_shape_of(value)]
         return super().__new__(cls)
 
     def __init__(self, value: Any, artifact: Artifact) -> None:
@@ -272,7 +293,16 @@ class ArtifactProxy(wrapt.ObjectProxy):
 
     def __reduce__(self) -> tuple:
         artifact = self._self_artifact
-        return (load_proxy, (artifact.id, _repo_name(artifact.repo)))
+        if _unpickle_proxy is None:  # lazy_proxies not imported: an eager reference
+            return (load_proxy, (artifact.id, _repo_name(artifact.repo)))
+        return (_unpickle_proxy, (artifact.id, _repo_name(artifact.repo), *self._provkit_kind()))
+
+    def _provkit_kind(self) -> tuple[str | None, str | None]:
+        """(shape, "module:qualname" of the value's class): what a lazy copy needs to
+        look like its value before loading it."""
+        value = self.__wrapped__
+        kind = type(value)
+        return _shape_of(value), f"{kind.__module__}:{kind.__qualname__}"
 
     def __reduce_ex__(self, protocol: int) -> tuple:
         return self.__reduce__()
@@ -306,6 +336,13 @@ class _IteratorArtifactProxy(ArtifactProxy):
         return next(self.__wrapped__)
 
 
+#: the proxy class for each shape (lazy_proxies.py derives the lazy ones)
+_SHAPES: dict[str | None, type] = {
+    None: ArtifactProxy, "callable": _CallableArtifactProxy, "path": _PathArtifactProxy,
+    "iterator": _IteratorArtifactProxy,
+}  # fmt: skip
+
+
 class ArtifactRef:
     """Stands for an artifact inside stored inputs; loaded back as a lazy proxy."""
 
@@ -319,6 +356,16 @@ class ArtifactRef:
 
     def __repr__(self) -> str:
         return f"ArtifactRef({self.id!r})"
+
+
+#: Rebuilds a pickled proxy, lazily; set when ``lazy_proxies`` is imported (``use_unpickler``).
+_unpickle_proxy: Callable[..., ArtifactProxy] | None = None
+
+
+def use_unpickler(fn: Callable[..., ArtifactProxy]) -> None:
+    """Make pickled proxies come back through ``fn(id, repo_name, shape, kind)``."""
+    global _unpickle_proxy
+    _unpickle_proxy = fn
 
 
 #: Returns the default repository; set by the storage layer (``use_default_repo``).

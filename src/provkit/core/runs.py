@@ -22,7 +22,7 @@ from provkit.core import hashing
 
 __all__ = [
     "current_run_info", "set_run_info_fn", "get_run_info_fn", "git_info", "python_packages", "as_user",
-    "current_user", "set_run_context_fn",
+    "current_user", "set_run_context_fn", "set_task_key_fn", "current_task_key",
 ]  # fmt: skip
 
 _lock = threading.Lock()
@@ -157,6 +157,25 @@ def set_run_context_fn(fn: Callable[[], dict | None] | None) -> None:
     if fn is not None and not callable(fn):
         raise TypeError(f"set_run_context_fn needs a callable, got {type(fn).__name__}")
     _run_context_fn = fn
+
+
+#: Returns the key of the task being run (a Dask task key), kept with each artifact it computes.
+_task_key_fn: Callable[[], str | None] | None = None
+
+
+def set_task_key_fn(fn: Callable[[], str | None] | None) -> None:
+    """Hook asked on each computation for the current task's key (None outside a task);
+    the key is stored with the artifact (``Artifact.task_key``), not in the run record, so
+    a process's tasks share one run."""
+    global _task_key_fn
+    if fn is not None and not callable(fn):
+        raise TypeError(f"set_task_key_fn needs a callable, got {type(fn).__name__}")
+    _task_key_fn = fn
+
+
+def current_task_key() -> str | None:
+    """The current task's key, from the hook set with ``set_task_key_fn`` (or None)."""
+    return _task_key_fn() if _task_key_fn is not None else None
 
 
 def current_run_info() -> dict[str, Any]:

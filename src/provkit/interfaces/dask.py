@@ -6,12 +6,15 @@ decorated results included. What makes that work:
 
 - decorated functions pickle (cloudpickle) with their options, a repository by name;
 - results (``ArtifactProxy``) pickle as references (artifact id + repository name), so
-  a result moving between workers, or to the client, crosses the network as ~100 bytes
-  and is loaded from the shared repository by whoever needs it;
+  a result moving between workers, or to the client, crosses the network as ~100 bytes;
+  the proxy it becomes is lazy: the value is loaded from the shared repository only when
+  touched (a downstream hit, hashing or passing it on never loads it);
 - ``setup(client)`` installs the client's provkit config on every worker (now and on
   workers that join later), so workers never need hard-coded paths;
-- on workers, each task's run info records the worker (address, host) and the Dask task
-  key, and a miss computed on any worker is single-flight across the cluster.
+- on workers, run info records the worker (address, host): one run record per worker
+  process, shared by its tasks; each artifact keeps the Dask task key that computed it
+  (``Artifact.task_key``, shown as ``run_info["dask"]["key"]``); a miss computed on any
+  worker is single-flight across the cluster.
 
 Lineage is that of a local run: the same artifact ids and ``input_artifact_ids``.
 """
@@ -25,7 +28,8 @@ from typing import Any
 
 from provkit.core.artifacts import Artifact, ArtifactProxy
 from provkit.core.errors import ConfigError
-from provkit.core.runs import set_run_context_fn
+from provkit.core.lazy_proxies import proxy_is_loaded
+from provkit.core.runs import set_run_context_fn, set_task_key_fn
 from provkit.storage import settings
 from provkit.storage.config import Config, load_yaml
 
@@ -40,7 +44,7 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
         "provkit.dask needs Dask distributed: pip install 'provkit[dask]' (or pip install distributed)"
     ) from exc
 
-__all__ = ["ProvkitWorkerPlugin", "setup", "config_for_workers", "task_context"]
+__all__ = ["ProvkitWorkerPlugin", "setup", "config_for_workers", "task_context", "task_key"]
 
 PLUGIN_NAME = "provkit"
 
@@ -71,6 +75,7 @@ class ProvkitWorkerPlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         settings.load_config(self.config)
         set_run_context_fn(task_context)
+        set_task_key_fn(task_key)
 
 
 def setup(client: Client, config: Config | Mapping | str | os.PathLike | None = None) -> dict:
@@ -85,15 +90,22 @@ def setup(client: Client, config: Config | Mapping | str | os.PathLike | None = 
 
 
 def task_context() -> dict | None:
-    """``{"dask": {"key", "worker", "host"}}`` inside a Dask task on a worker, else None."""
-    key = getattr(thread_state, "key", None)
-    if key is None:
+    """``{"dask": {"worker", "host"}}`` inside a Dask task on a worker, else None: the same
+    for every task of a worker process, so its tasks share one run record."""
+    if getattr(thread_state, "key", None) is None:
         return None
     try:
         address = get_worker().address
     except ValueError:  # a task run outside a worker (dask's local schedulers)
         address = None
-    return {"dask": {"key": str(key), "worker": address, "host": socket.gethostname()}}
+    return {"dask": {"worker": address, "host": socket.gethostname()}}
+
+
+def task_key() -> str | None:
+    """The key of the Dask task being run (None outside one): stored with each artifact it
+    computes (``Artifact.task_key``) and shown as ``run_info["dask"]["key"]``."""
+    key = getattr(thread_state, "key", None)
+    return None if key is None else str(key)
 
 
 @dask.base.normalize_token.register(ArtifactProxy)
@@ -109,6 +121,8 @@ def _token_of_artifact(artifact: Artifact) -> tuple:
 
 @dask.sizeof.sizeof.register(ArtifactProxy)
 def _sizeof_proxy(proxy: ArtifactProxy) -> int:
-    """What a proxy holds in a worker's memory (its value), for Dask's memory management;
-    moving or spilling it costs only its reference."""
+    """What a proxy holds in a worker's memory (its value once loaded), for Dask's memory
+    management; moving or spilling it costs only its reference. Never loads the value."""
+    if not proxy_is_loaded(proxy):
+        return 200
     return int(dask.sizeof.sizeof(proxy.__wrapped__)) + 200

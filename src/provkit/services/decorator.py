@@ -27,7 +27,7 @@ from provkit.core.errors import (
     NotProxyError,
 )
 from provkit.core.files import FILE_SERIALIZER
-from provkit.core.runs import current_run_info, current_user
+from provkit.core.runs import current_run_info, current_task_key, current_user
 from provkit.core.serializers import get_serializer
 from provkit.core.source_check import check_source, source_hash
 from provkit.services import single_flight
@@ -259,6 +259,7 @@ class TrackedFunction:
             run_id=run_info["id"], custom_fields=self.custom_fields, load_kwargs=self.load_kwargs,
             dump_kwargs=self.dump_kwargs, compute_duration=compute_duration, hash_duration=hash_duration,
             computed_at=computed_at, repo=repo, run_info=run_info, persisted=not read_only, user=current_user(),
+            task_key=current_task_key(),
         )  # fmt: skip
         artifact._inputs = {"kargs": recorded_kargs, "varargs": recorded_varargs}
         seal_of(artifact).source_hash = self.source_hash

@@ -45,7 +45,7 @@ _ALIASES = {
     "inputs_json": "inputs",
 }
 
-#: File-artifact labels: always strings, indexed in SQL (migration 0004)
+#: File-artifact labels: always strings, indexed in SQL with the newest-first order (migrations 0004, 0010)
 LABEL_PATHS = frozenset(
     f"custom_fields.labels.{name}" for name in ("ticket", "project", "datatype", "dataset", "description")
 )

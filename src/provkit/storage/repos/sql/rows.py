@@ -22,7 +22,7 @@ FULL_COLUMNS = (
     "id", "value_id", "name", "version", "fn_module", "fn_name", "composite", "inputs_json",
     "input_artifact_ids", "run_id", "custom_fields", "serializer", "load_kwargs", "dump_kwargs",
     "compute_duration", "hash_duration", "value_id_duration", "computed_at", "added_at",
-    "value_bytes", "inputs_bytes", "kind", "user", *SEAL_COLUMNS,
+    "value_bytes", "inputs_bytes", "kind", "user", "task_key", *SEAL_COLUMNS,
 )  # fmt: skip
 HIT_COLUMNS = (
     "id", "value_id", "name", "version", "composite", "serializer", "load_kwargs", "value_bytes", "kind",
@@ -105,8 +105,8 @@ def artifact_from_row(repo: Any, row: Any) -> Artifact:
     (a.id, a.value_id, a.name, a.version, a.fn_module, a.fn_name, composite, inputs_json,
      input_artifact_ids, a.run_id, custom_fields, a.serializer, load_kwargs, dump_kwargs,
      a.compute_duration, a.hash_duration, a.value_id_duration, computed_at, added_at,
-     value_bytes, inputs_bytes, a.kind, a.user) = row[:23]  # fmt: skip
-    a._seal = Seal(*row[23:])
+     value_bytes, inputs_bytes, a.kind, a.user, a.task_key) = row[:24]  # fmt: skip
+    a._seal = Seal(*row[24:])
     a.composite = bool(composite)
     a._value_bytes = bytes(value_bytes) if value_bytes is not None else None
     a._inputs_bytes = bytes(inputs_bytes) if inputs_bytes is not None else None

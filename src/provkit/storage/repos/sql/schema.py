@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 #: The Alembic revision this version of provkit reads and writes.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 UTCDateTime = sa.DateTime(timezone=True)
@@ -56,6 +56,7 @@ artifacts = sa.Table(
     sa.Column("inputs_bytes", sa.LargeBinary),
     sa.Column("kind", sa.String(32), nullable=False, server_default="cached", index=True),
     sa.Column("user", sa.String(256), index=True),
+    sa.Column("task_key", sa.String(512)),  # 0010: the Dask task that computed it
     # integrity (0006): digest / MAC of the stored value and inputs bytes, source hash
     sa.Column("value_digest", sa.String(80)),
     sa.Column("value_mac", sa.String(96)),
