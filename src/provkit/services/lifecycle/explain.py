@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from provkit.core import hashing
 from provkit.core.errors import ProvkitError
 from provkit.services.inputs import summarize_inputs
 from provkit.services.lifecycle.compare import Difference, Facts, compare, facts_of
@@ -94,13 +93,7 @@ def call_facts(fn: Any, args: tuple, kwargs: dict) -> tuple[Any, Facts]:
     recorded_kargs = {k: v for k, v in inputs["kargs"].items() if k not in tracked.remove}
     recorded_varargs = tuple(inputs["varargs"])
     karg_hashes, vararg_hashes, _ = tracked._hash_inputs(recorded_kargs, recorded_varargs)
-    if tracked.input_hash_fn is None:
-        key = ("provkit.artifact", tracked.name, tracked.version, tuple(sorted(karg_hashes.items())), vararg_hashes)
-        artifact_id = hashing.plain_key(key) if tracked._plain_name else hashing.hash(key)
-    else:
-        hashes = tracked.input_hash_fn({"kargs": karg_hashes, "varargs": vararg_hashes})
-        items = tuple(sorted(hashes["kargs"].items()))
-        artifact_id = hashing.hash(("provkit.artifact", tracked.name, tracked.version, items, tuple(hashes["varargs"])))
+    artifact_id = tracked.artifact_id(karg_hashes, vararg_hashes)
     summary = summarize_inputs(recorded_kargs, recorded_varargs, karg_hashes)
     for name in tracked.ignore:  # ignored arguments do not count
         summary.pop(name, None)
