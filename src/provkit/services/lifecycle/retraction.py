@@ -22,6 +22,7 @@ from typing import Any
 from provkit.core.artifacts import record_id_of
 from provkit.core.errors import ProvkitError
 from provkit.core.runs import current_user
+from provkit.core.status import use_status
 from provkit.services.lifecycle.marks import Mark, marks_for
 from provkit.services.lifecycle.pins import check_exists, check_reason, resolve_repo
 from provkit.services.search import register_query_rewriter
@@ -30,7 +31,7 @@ from provkit.storage.repos.extensions import register_load_check
 
 __all__ = [
     "TaintedArtifactError", "TaintedWarning", "Taint", "retract", "unretract", "retracted", "tainted",
-    "taint_of", "set_on_tainted", "get_on_tainted",
+    "taint_of", "set_on_tainted", "get_on_tainted", "status",
 ]  # fmt: skip
 
 log = logging.getLogger("provkit")
@@ -194,5 +195,19 @@ def lifecycle_query(query: Any, repo: Repository) -> Any:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def status(record: Any, repo: Repository | None = None) -> str | None:
+    """What reprs show: ``RETRACTED: reason``, ``tainted via <id> (reason)``, or None."""
+    repo = resolve_repo(repo)
+    if not retracted(repo):
+        return None
+    taint = taint_of(record, repo)
+    if taint is None:
+        return None
+    if taint.record_id == taint.retracted_id:
+        return f"RETRACTED: {taint.reason}"
+    return f"tainted via {taint.retracted_id} ({taint.reason})"
+
+
+use_status(status)
 register_load_check(_check_loaded)
 register_query_rewriter(lifecycle_query)
