@@ -2,9 +2,10 @@
 blobs and rows whose inputs are gone; with ``repair`` copy good copies over bad ones in
 a chained store, and mark what cannot be repaired (``damaged`` marks).
 
-A value blob is checked against the digest its row recorded (rows older than digests
-are only checked for presence); a file artifact's file against its content key. Each
-copy in each member of a chained store is hashed once.
+A value blob (and an inputs blob) is checked against the digest its row recorded (rows
+older than digests are only checked for presence); a file artifact's file against its
+content key; a value or inputs pickle kept inline in the row against its digest (and its
+MAC in a signed repository). Each copy in each member of a chained store is hashed once.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 
 import xxhash
 
+from provkit.core.errors import BlobCorruptError
 from provkit.core.hashing import ALGORITHM_ID
-from provkit.core.integrity import DIGEST_PREFIX
+from provkit.core.integrity import DIGEST_PREFIX, check, inputs_context, value_context
 from provkit.services.lifecycle import blobs
 from provkit.services.lifecycle.gc import _live_keys, inventory_for
 from provkit.services.lifecycle.marks import marks_for
@@ -99,15 +101,14 @@ def _hash_copy(leaf: BlobStore, key: str, file_key: bool, progress: Callable[[in
     return prefix + hasher.hexdigest(), size
 
 
-def _expected(repo: Repository, row: Any) -> list[tuple[str, str | None, bool]]:
+def _expected(repo: Repository, row: Any, artifact: Any, store_keys: set[str]) -> list[tuple[str, str | None, bool]]:
     """(key, expected digest or None, is a file key) of each blob ``row`` names."""
     out: list[tuple[str, str | None, bool]] = []
-    seal = None
-    if row.value_blob or row.inputs_blob:
-        artifact = repo.lookup(row.id)
-        seal = artifact._seal if artifact is not None else None
+    seal = artifact._seal if artifact is not None else None
     if row.value_blob and row.kind != "files":
         out.append((row.value_id, seal.value_digest if seal is not None else None, False))
+    if row.inputs_blob and row.id in store_keys:  # the inputs pickle, too big to keep in the row
+        out.append((row.id, seal.inputs_digest if seal is not None else None, False))
     if row.custom_fields:
         for key in (row.custom_fields.get("file_hashes") or {}).values():
             out.append((str(key), str(key).split(".", 1)[0], True))
@@ -135,7 +136,10 @@ def verify(
     wanted: dict[str, tuple[str | None, bool, str]] = {}  # key -> (digest, file key, a record naming it)
     for row in rows:
         report.rows += 1
-        for key, expected, file_key in _expected(repo, row):
+        artifact = repo.lookup(row.id) if row.value_blob or row.inputs_blob or row.inline_bytes else None
+        if row.inline_bytes and artifact is not None:
+            report.problems.extend(_check_inline(repo, artifact))
+        for key, expected, file_key in _expected(repo, row, artifact, store_keys):
             if key not in wanted or wanted[key][0] is None:
                 wanted[key] = (expected, file_key, row.id)
     names = {r.id: r.name for r in rows}
@@ -181,6 +185,27 @@ def verify(
                 marks.add(problem.record_id, "damaged", problem.detail, None)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _check_inline(repo: Repository, artifact: Any) -> list[Problem]:
+    """The value and inputs bytes kept in the row itself, against their recorded digests
+    (and MACs in a signed repository)."""
+    out = []
+    seal = artifact._seal
+    if seal is None:
+        return out
+    value_ctx = value_context(artifact.value_id, artifact.serializer, artifact.load_kwargs)
+    parts = (("value", artifact._value_bytes, seal.value_digest, seal.value_mac, value_ctx, artifact.value_id),
+             ("inputs", artifact._inputs_bytes, seal.inputs_digest, seal.inputs_mac, inputs_context(artifact.id),
+              artifact.id))  # fmt: skip
+    for what, data, recorded, mac, context, key in parts:
+        if data is None:
+            continue
+        try:
+            check(data, recorded, mac, repo.signer, context, f"the inline {what} of {artifact.id} ({artifact.name})")
+        except BlobCorruptError as exc:  # UntrustedValueError included
+            out.append(Problem("corrupt", key, artifact.id, str(exc)))
+    return out
 
 
 def _feature_exists(repo: Repository, record_id: str) -> bool:
