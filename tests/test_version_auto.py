@@ -3,6 +3,7 @@ in the same package (issue 14); the recorded source hash covers the callees too.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import textwrap
@@ -145,3 +146,28 @@ def test_version_must_be_an_int_or_auto():
         @p.provenance(version="latest")
         def f(x):
             return x
+
+
+def test_decorated_callees_are_followed_to_their_own_source():
+    @p.provenance(name="va.inner")
+    def inner(x):
+        return x + 1
+
+    def deco(f):
+        @functools.wraps(f)
+        def wrapper(*args):
+            return f(*args)
+
+        return wrapper
+
+    @deco
+    def wrapped(x):
+        return x * 2
+
+    def outer(x):
+        return inner(x) + wrapped(x)
+
+    found = dict(callee_sources(outer))
+    assert sorted(name.rsplit(".", 1)[-1] for name in found) == ["inner", "wrapped"]
+    assert any("return x + 1" in source for source in found.values()), "the @provenance function's own source"
+    assert any("return x * 2" in source for source in found.values()), "the function under functools.wraps"

@@ -74,12 +74,15 @@ class _Scope:
 
 
 def _unwrap(obj: Any) -> Any:
-    tracked = getattr(obj, "_provkit", None)  # a @provenance wrapper: its function
-    if tracked is not None and callable(getattr(tracked, "fn", None)):
+    """The function behind a decorated function (a @provenance wrapper, functools.wraps);
+    anything else as it is (no attribute of an arbitrary object is read)."""
+    if not isinstance(obj, types.FunctionType):
+        return obj
+    tracked = obj.__dict__.get("_provkit")  # a @provenance wrapper: its function
+    if tracked is not None and isinstance(getattr(tracked, "fn", None), types.FunctionType):
         obj = tracked.fn
-    if isinstance(obj, (types.FunctionType, type)) or hasattr(obj, "__wrapped__"):
-        with contextlib.suppress(ValueError):  # a __wrapped__ cycle: keep the object
-            obj = inspect.unwrap(obj)
+    with contextlib.suppress(ValueError):  # a __wrapped__ cycle: keep the function
+        obj = inspect.unwrap(obj)
     return obj
 
 
