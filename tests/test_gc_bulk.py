@@ -5,6 +5,7 @@ records go, and nothing reachable is deleted; the same gc on PostgreSQL (issue 1
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import provkit as p
 from lifecycle_helpers import kind_repo_fixture  # noqa: F401 - the kind_repo fixture
@@ -77,3 +78,24 @@ def test_a_small_delete_leaves_the_indexes_alone(any_repo, monkeypatch):
     _graph(3)
     assert p.gc(grace=0).rows == 9
     assert dropped == []
+
+
+def test_a_failed_bulk_delete_rolls_back_the_dropped_indexes(sqlite_config, monkeypatch):
+    p.load_config(sqlite_config)
+    repo = p.get_default_repo()
+    monkeypatch.setattr(inventory_sql, "_BULK_ROWS", 10)
+    real_drop = inventory_sql._drop_secondary_indexes
+
+    def drop_then_fail(conn):
+        assert real_drop(conn)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(inventory_sql, "_drop_secondary_indexes", drop_then_fail)
+    _graph(10)
+    with repo.engine.connect() as conn:
+        before = conn.exec_driver_sql(_INDEXES).all()
+    with pytest.raises(RuntimeError, match="disk full"):
+        p.gc(grace=0)
+    with repo.engine.connect() as conn:
+        assert conn.exec_driver_sql(_INDEXES).all() == before, "DROP INDEX was inside the rolled-back transaction"
+    assert len(set(repo.artifact_ids())) == 30, "and nothing was deleted"

@@ -3,6 +3,7 @@ recursive query over ``artifact_inputs``, deletes in batches (SQLite and Postgre
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,19 @@ def _drop_secondary_indexes(conn: Any) -> list[str]:
     for name, _ in found:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
     return [sql for _, sql in found]
+
+
+def _insert_ids(conn: Any, table: str, ids: Iterable[str]) -> None:
+    """Insert ids into a one-column temporary table, 50,000 per statement (one bound JSON
+    list or array each, not a round trip per row)."""
+    if conn.dialect.name == "postgresql":
+        sql = sa.text(f"INSERT INTO {table} (id) SELECT unnest(CAST(:ids AS TEXT[]))")
+        for batch in chunks(ids, 50_000):
+            conn.execute(sql, {"ids": batch})
+        return
+    sql = sa.text(f"INSERT INTO {table} (id) SELECT value FROM json_each(:ids)")
+    for batch in chunks(ids, 50_000):
+        conn.execute(sql, {"ids": json.dumps(batch)})
 
 
 class SqlInventory:
@@ -116,7 +130,7 @@ class SqlInventory:
             conn.exec_driver_sql("DELETE FROM gc_roots")
             roots_t = sa.table("gc_roots", sa.column("id"))
             if roots:
-                conn.execute(sa.insert(roots_t), [{"id": r} for r in roots])
+                _insert_ids(conn, "gc_roots", roots)
             if newer_than is not None:
                 conn.execute(
                     sa.insert(roots_t).from_select(["id"], sa.select(_A.c.id).where(_A.c.added_at >= newer_than))
@@ -142,7 +156,7 @@ class SqlInventory:
                 extra = {m for m in composites(kept_composites) if m not in keep}
                 if not extra:
                     break
-                conn.execute(sa.insert(roots_t), [{"id": r} for r in extra])
+                _insert_ids(conn, "gc_roots", extra)
             conn.exec_driver_sql("DROP TABLE gc_roots")
             conn.commit()
         return keep
@@ -199,30 +213,33 @@ class SqlInventory:
         sqlite = self.engine.dialect.name == "sqlite"
         with self.engine.connect() as conn:
             old_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar() if sqlite else None
+            rebuild = False
             if sqlite:
                 conn.exec_driver_sql(f"PRAGMA cache_size=-{_CACHE_KIB}")
+                if len(ids) >= _BULK_ROWS:  # counted before the transaction: it must start by writing
+                    total = int(conn.execute(sa.select(sa.func.count()).select_from(_A)).scalar() or 0)
+                    rebuild = len(ids) * 4 >= total
+            # the ids are in place before the deleting transaction, which SQLite begins with
+            # the write lock (waiting for it, instead of failing later to upgrade a read
+            # snapshot that a writer made stale; and DROP INDEX is then inside it)
+            conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS gc_doomed (id VARCHAR(128) PRIMARY KEY)")
+            conn.exec_driver_sql("DELETE FROM gc_doomed")
+            _insert_ids(conn, "gc_doomed", ids)
             conn.commit()
             try:
                 with conn.begin():
-                    return self._delete_rows(conn, ids, before, sqlite)
+                    if sqlite:
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    return self._delete_rows(conn, before, rebuild)
             finally:
                 if sqlite:
                     conn.exec_driver_sql(f"PRAGMA cache_size={int(old_cache)}")
                     conn.commit()
 
-    def _delete_rows(self, conn: Any, ids: list[str], before: datetime, sqlite: bool) -> list[str]:
+    def _delete_rows(self, conn: Any, before: datetime, rebuild_indexes: bool) -> list[str]:
+        """The deletes of ``delete_rows``, inside its transaction (ids in ``gc_doomed``)."""
         doomed = sa.table("gc_doomed", sa.column("id"))
-        conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS gc_doomed (id VARCHAR(128) PRIMARY KEY)")
-        conn.exec_driver_sql("DELETE FROM gc_doomed")
-        for batch in chunks(ids, 10_000):
-            conn.execute(sa.insert(doomed), [{"id": i} for i in batch])
-        rebuild: list[str] = []
-        if sqlite and len(ids) >= _BULK_ROWS:
-            total = int(conn.execute(sa.select(sa.func.count()).select_from(_A)).scalar() or 0)
-            if len(ids) * 4 >= total:
-                rebuild = _drop_secondary_indexes(conn)
-        # the first statement on the main tables writes (DROP INDEX or DELETE): SQLite then
-        # waits for the write lock instead of failing to upgrade a read snapshot made stale
+        rebuild = _drop_secondary_indexes(conn) if rebuild_indexes else []
         # EXISTS: SQLite walks the table in storage order (5x faster than probing by id)
         listed = sa.select(doomed.c.id).where(doomed.c.id == _A.c.id).exists()
         conn.execute(sa.delete(_A).where(listed, _A.c.added_at < before))
