@@ -10,7 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provkit.services.lifecycle.rows import Row, chunks, input_blob_keys
+from provkit.core.integrity import COLUMNS as SEAL_COLUMNS
+from provkit.core.integrity import Seal
+from provkit.services.lifecycle.rows import Inline, Row, chunks, input_blob_keys
 from provkit.storage.repos.sql import schema
 from provkit.storage.repos.sql.rows import from_json, utc
 
@@ -88,6 +90,19 @@ class SqlInventory:
             for batch in chunks(ids):
                 for r in conn.execute(sa.select(*_ROW_COLUMNS).where(_A.c.id.in_(batch))):
                     yield make(r)
+
+    def inline_payloads(self) -> Iterator[Inline]:
+        """Every row keeping value or inputs bytes inline, streamed (one query)."""
+        a = _A
+        stmt = sa.select(
+            a.c.id, a.c.name, a.c.value_id, a.c.serializer, a.c.load_kwargs, a.c.value_bytes, a.c.inputs_bytes,
+            *(a.c[c] for c in SEAL_COLUMNS),
+        ).where(sa.or_(a.c.value_bytes.is_not(None), a.c.inputs_bytes.is_not(None)))  # fmt: skip
+        with self.engine.connect() as conn:
+            for r in conn.execution_options(stream_results=True, yield_per=5_000).execute(stmt):
+                kwargs = from_json(r[4]) if r[4] not in (None, "null") else None
+                yield Inline(r[0], r[1], r[2], r[3], kwargs, bytes(r[5]) if r[5] is not None else None,
+                             bytes(r[6]) if r[6] is not None else None, Seal(*r[7:]))  # fmt: skip
 
     def count(self) -> int:
         with self.engine.connect() as conn:

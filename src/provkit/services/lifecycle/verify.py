@@ -24,6 +24,7 @@ from provkit.services.lifecycle import blobs
 from provkit.services.lifecycle.gc import _live_keys, inventory_for
 from provkit.services.lifecycle.marks import marks_for
 from provkit.services.lifecycle.pins import resolve_repo
+from provkit.services.lifecycle.rows import Inline
 from provkit.storage.blobstores.base import BlobStore
 from provkit.storage.repos.base import Repository
 from provkit.storage.repos.extensions import is_feature_record
@@ -136,12 +137,13 @@ def verify(
     wanted: dict[str, tuple[str | None, bool, str]] = {}  # key -> (digest, file key, a record naming it)
     for row in rows:
         report.rows += 1
-        artifact = repo.lookup(row.id) if row.value_blob or row.inputs_blob or row.inline_bytes else None
-        if row.inline_bytes and artifact is not None:
-            report.problems.extend(_check_inline(repo, artifact))
+        blobs_named = (row.value_blob and row.kind != "files") or (row.inputs_blob and row.id in store_keys)
+        artifact = repo.lookup(row.id) if blobs_named else None  # its seal: the digests to expect
         for key, expected, file_key in _expected(repo, row, artifact, store_keys):
             if key not in wanted or wanted[key][0] is None:
                 wanted[key] = (expected, file_key, row.id)
+    for payload in inventory.inline_payloads():
+        report.problems.extend(_check_inline(repo, payload))
     names = {r.id: r.name for r in rows}
     for child, parent in inventory.dangling_edges():
         if child in present_ids and parent not in present_ids and not _feature_exists(repo, parent):
@@ -187,24 +189,22 @@ def verify(
     return report
 
 
-def _check_inline(repo: Repository, artifact: Any) -> list[Problem]:
+def _check_inline(repo: Repository, payload: Inline) -> list[Problem]:
     """The value and inputs bytes kept in the row itself, against their recorded digests
     (and MACs in a signed repository)."""
     out = []
-    seal = artifact._seal
-    if seal is None:
-        return out
-    value_ctx = value_context(artifact.value_id, artifact.serializer, artifact.load_kwargs)
-    parts = (("value", artifact._value_bytes, seal.value_digest, seal.value_mac, value_ctx, artifact.value_id),
-             ("inputs", artifact._inputs_bytes, seal.inputs_digest, seal.inputs_mac, inputs_context(artifact.id),
-              artifact.id))  # fmt: skip
+    seal = payload.seal
+    value_ctx = value_context(payload.value_id, payload.serializer, payload.load_kwargs)
+    parts = (("value", payload.value_bytes, seal.value_digest, seal.value_mac, value_ctx, payload.value_id),
+             ("inputs", payload.inputs_bytes, seal.inputs_digest, seal.inputs_mac, inputs_context(payload.id),
+              payload.id))  # fmt: skip
     for what, data, recorded, mac, context, key in parts:
         if data is None:
             continue
         try:
-            check(data, recorded, mac, repo.signer, context, f"the inline {what} of {artifact.id} ({artifact.name})")
+            check(data, recorded, mac, repo.signer, context, f"the inline {what} of {payload.id} ({payload.name})")
         except BlobCorruptError as exc:  # UntrustedValueError included
-            out.append(Problem("corrupt", key, artifact.id, str(exc)))
+            out.append(Problem("corrupt", key, payload.id, str(exc)))
     return out
 
 
