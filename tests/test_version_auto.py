@@ -171,3 +171,30 @@ def test_decorated_callees_are_followed_to_their_own_source():
     assert sorted(name.rsplit(".", 1)[-1] for name in found) == ["inner", "wrapped"]
     assert any("return x + 1" in source for source in found.values()), "the @provenance function's own source"
     assert any("return x * 2" in source for source in found.values()), "the function under functools.wraps"
+
+
+def test_artifacts_recorded_before_callees_counted_do_not_warn(any_repo, pkg_root, monkeypatch):
+    from provkit.core.source_check import own_source_hash
+
+    monkeypatch.setattr(source_check, "_warned", set())
+    _write(pkg_root, "autopkg_d", factor=2, version=0)
+    steps = _load("autopkg_d")
+    tracked = steps.step._provkit
+    old_style = own_source_hash(tracked.fn)
+    assert tracked.source_hash != old_style, "it has callees"
+    made = steps.step(5)
+    if hasattr(any_repo, "engine"):  # record it as an older provkit did: the own source only
+        with any_repo.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE artifacts SET source_hash = ? WHERE id = ?", (old_style, made.artifact.id))
+    else:
+        any_repo._records[made.artifact.id][1]["_seal"].source_hash = old_style
+    assert any_repo.get_artifact(made.artifact.id)._seal.source_hash == old_style
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert steps.step(5) == 15
+    _write(pkg_root, "autopkg_d", factor=2, version=0)
+    (pkg_root / "autopkg_d" / "steps.py").write_text(
+        (pkg_root / "autopkg_d" / "steps.py").read_text().replace("+ Scaler().k", "+ Scaler().k + 0")
+    )
+    with pytest.warns(p.SourceChangedWarning):  # the function itself changed: warned as before
+        _load("autopkg_d").step(5)

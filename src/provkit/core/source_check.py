@@ -24,7 +24,7 @@ import xxhash
 
 from provkit.core.source_deps import callee_sources
 
-__all__ = ["SourceChangedWarning", "source_hash", "check_source", "auto_version"]
+__all__ = ["SourceChangedWarning", "source_hash", "own_source_hash", "check_source", "auto_version"]
 
 log = logging.getLogger("provkit")
 
@@ -33,20 +33,29 @@ class SourceChangedWarning(UserWarning):
     """A cached result was made by a function of the same name and version but other source."""
 
 
+def _own_text(fn: Callable) -> bytes:
+    target = inspect.unwrap(fn)
+    try:
+        return inspect.getsource(target).encode()
+    except (OSError, TypeError):
+        code = getattr(target, "__code__", None)
+        return marshal.dumps(code) if code is not None else repr(target).encode()
+
+
 def source_hash(fn: Callable) -> str:
     """xxh3-128 of the function's source text (of its code object when there is no source)
     and of its callees' (``callee_sources``); with no callee, of its own source alone."""
-    target = inspect.unwrap(fn)
-    try:
-        text = inspect.getsource(target).encode()
-    except (OSError, TypeError):
-        code = getattr(target, "__code__", None)
-        text = marshal.dumps(code) if code is not None else repr(target).encode()
     digest = xxhash.xxh3_128()
-    digest.update(text)
-    for name, source in callee_sources(target):
+    digest.update(_own_text(fn))
+    for name, source in callee_sources(inspect.unwrap(fn)):
         digest.update(b"\0" + name.encode() + b"\0" + source.encode())
     return "src:" + digest.hexdigest()
+
+
+def own_source_hash(fn: Callable) -> str:
+    """The hash of the function's own source alone: what artifacts recorded before callees
+    counted (a hit on those does not warn while the function itself is unchanged)."""
+    return "src:" + xxhash.xxh3_128_hexdigest(_own_text(fn))
 
 
 def auto_version(source: str) -> int:

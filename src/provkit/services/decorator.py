@@ -29,7 +29,7 @@ from provkit.core.errors import (
 from provkit.core.files import FILE_SERIALIZER
 from provkit.core.runs import current_run_info, current_user
 from provkit.core.serializers import get_serializer
-from provkit.core.source_check import auto_version, check_source, source_hash
+from provkit.core.source_check import auto_version, check_source, own_source_hash, source_hash
 from provkit.services import single_flight
 from provkit.services.archiving import archive_file
 from provkit.services.inputs import Binder, storable, summarize_inputs
@@ -108,6 +108,7 @@ class TrackedFunction:
         if self.single_flight is not None and not isinstance(self.single_flight, bool):
             raise ConfigError(f"single_flight of {fn.__qualname__} must be True, False or None")
         self._source_hash: str | None = None
+        self._own_hash: str | None = None  # of the function's own source alone (read on a mismatch)
         self._last_compute: float | None = None  # seconds the last computation took (single-flight)
         self._plain_name = type(self.name) is str
         self._plain = not (
@@ -247,7 +248,10 @@ class TrackedFunction:
     def _hit(self, repo: Repository, artifact: Artifact) -> Any:
         seal = artifact._seal
         if seal is not None and seal.source_hash is not None and seal.source_hash != self.source_hash:
-            check_source(self.name, self.version, seal.source_hash, self.source_hash)
+            if self._own_hash is None:  # artifacts recorded before callees counted have this one
+                self._own_hash = own_source_hash(self.fn)
+            if seal.source_hash != self._own_hash:
+                check_source(self.name, self.version, seal.source_hash, self.source_hash)
         return ArtifactProxy(repo.proxy_value(artifact), artifact)
 
     def _miss(self, repo: Repository, artifact_id: str, kargs: dict, varargs: tuple, recorded_kargs: dict,
