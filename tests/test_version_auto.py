@@ -198,3 +198,7 @@ def test_artifacts_recorded_before_callees_counted_do_not_warn(any_repo, pkg_roo
     )
     with pytest.warns(p.SourceChangedWarning):  # the function itself changed: warned as before
         _load("autopkg_d").step(5)
+    # and explain does not call the hashing scheme a source change
+    _write(pkg_root, "autopkg_d", factor=2, version=0)
+    explanation = p.explain(_load("autopkg_d").step, 6)
+    assert "source" not in explanation.reason and "argument 'x': 5 -> 6" in explanation.reason, explanation.reason

@@ -35,6 +35,9 @@ class Facts:
     value_id: str | None = None
     files: dict | None = None  # relpath -> content key (file artifacts)
     extra: dict = field(default_factory=dict)  # datasets: version, content hash, ...
+    #: the hash of the function's own source alone (what records made before callees
+    #: counted carry): the same source as ``source_hash`` for them
+    own_source_hash: str | None = None
 
 
 @dataclass
@@ -119,7 +122,8 @@ def compare(repo: Repository, old: Facts, new: Facts, *, depth: int = 8, env: bo
     out: list[Difference] = []
     if old.name != new.name:
         out.append(Difference("name", f"function {old.name} -> {new.name}", None, old.name, new.name))
-    source_changed = bool(old.source_hash and new.source_hash and old.source_hash != new.source_hash)
+    source_changed = bool(old.source_hash and new.source_hash and old.source_hash != new.source_hash
+                          and old.source_hash != new.own_source_hash)  # fmt: skip
     if source_changed and _is_auto(old) and _is_auto(new):
         detail = f'the source of {new.name} changed (version="auto": version {old.version} -> {new.version})'
         out.append(Difference("source", detail, new.name, old.source_hash, new.source_hash))
