@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import wrapt
 
 from provkit.core.capture import note_artifact
+from provkit.core.status import status_note
 
 if TYPE_CHECKING:
     from provkit.storage.repos.base import Repository
@@ -245,7 +246,8 @@ class Artifact:
         return hash(self.id)
 
     def __repr__(self) -> str:
-        return f"<provkit.Artifact({self.id})>"
+        note = status_note(self, self.repo)
+        return f"<provkit.Artifact({self.id}) {note}>" if note else f"<provkit.Artifact({self.id})>"
 
 
 def _shape_of(value: Any) -> str | None:
@@ -289,7 +291,9 @@ class ArtifactProxy(wrapt.ObjectProxy):
         return self._self_artifact
 
     def __repr__(self) -> str:
-        return f"<provkit.ArtifactProxy({self._self_artifact.id}) {self.__wrapped__!r} >"
+        artifact = self._self_artifact
+        note = status_note(artifact, artifact.repo)
+        return f"<provkit.ArtifactProxy({artifact.id}) {f'[{note}] ' if note else ''}{self.__wrapped__!r} >"
 
     def __reduce__(self) -> tuple:
         artifact = self._self_artifact

@@ -1,5 +1,9 @@
 """The source hash of a decorated function, recorded with its artifacts.
 
+The hash covers the function's own source and the source of the functions and classes
+it calls in the same package (or, for a script, beside it), as far as static inspection
+finds them (``source_deps``). ``version="auto"`` makes that hash the version.
+
 Two scripts that each define ``__main__.f`` (or one function edited without bumping
 ``version``) share artifact ids: the name, version and inputs are the same. The source
 hash recorded with every artifact tells them apart after the fact; a hit whose
@@ -18,7 +22,9 @@ from collections.abc import Callable
 
 import xxhash
 
-__all__ = ["SourceChangedWarning", "source_hash", "check_source"]
+from provkit.core.source_deps import callee_sources
+
+__all__ = ["SourceChangedWarning", "source_hash", "own_source_hash", "check_source", "auto_version"]
 
 log = logging.getLogger("provkit")
 
@@ -27,15 +33,35 @@ class SourceChangedWarning(UserWarning):
     """A cached result was made by a function of the same name and version but other source."""
 
 
-def source_hash(fn: Callable) -> str:
-    """xxh3-128 of the function's source text (of its code object when there is no source)."""
+def _own_text(fn: Callable) -> bytes:
     target = inspect.unwrap(fn)
     try:
-        text = inspect.getsource(target).encode()
+        return inspect.getsource(target).encode()
     except (OSError, TypeError):
         code = getattr(target, "__code__", None)
-        text = marshal.dumps(code) if code is not None else repr(target).encode()
-    return "src:" + xxhash.xxh3_128_hexdigest(text)
+        return marshal.dumps(code) if code is not None else repr(target).encode()
+
+
+def source_hash(fn: Callable) -> str:
+    """xxh3-128 of the function's source text (of its code object when there is no source)
+    and of its callees' (``callee_sources``); with no callee, of its own source alone."""
+    digest = xxhash.xxh3_128()
+    digest.update(_own_text(fn))
+    for name, source in callee_sources(inspect.unwrap(fn)):
+        digest.update(b"\0" + name.encode() + b"\0" + source.encode())
+    return "src:" + digest.hexdigest()
+
+
+def own_source_hash(fn: Callable) -> str:
+    """The hash of the function's own source alone: what artifacts recorded before callees
+    counted (a hit on those does not warn while the function itself is unchanged)."""
+    return "src:" + xxhash.xxh3_128_hexdigest(_own_text(fn))
+
+
+def auto_version(source: str) -> int:
+    """The recorded ``version`` of a ``version="auto"`` function: 31 bits of its source hash
+    (an SQL INTEGER; the artifact id is keyed by the whole hash)."""
+    return int(source.removeprefix("src:")[:8], 16) & 0x7FFFFFFF
 
 
 _warned: set[tuple[str, int]] = set()

@@ -9,6 +9,7 @@ from typing import Any
 from provkit.core.artifacts import Artifact
 from provkit.core.errors import ProvkitError
 from provkit.core.sets import ArtifactSet
+from provkit.core.status import status_note
 from provkit.interfaces.vis import visualize_lineage
 from provkit.services.registry.records import Dataset, Execution
 
@@ -24,16 +25,23 @@ def artifact_svg(artifact: Artifact, depth: int = 3) -> str:
     return visualize_lineage(artifact, depth=depth).svg()
 
 
+def _status_html(record: Any, repo: Any = None) -> str:
+    """A red line saying the record is retracted or tainted (empty when it is not)."""
+    note = status_note(record, repo)
+    return f"<div style='color:#b00020'><b>{html.escape(note)}</b></div>" if note else ""
+
+
 def artifact_html(artifact: Artifact) -> str:
     rows = "".join(
         f"<tr><th style='text-align:left'>{k}</th><td>{_cell(getattr(artifact, k))}</td></tr>" for k in _ROWS
     )
+    status = _status_html(artifact, artifact.repo)
     picture = ""
     try:
         picture = f"<div>{artifact_svg(artifact)}</div>"
     except ProvkitError:  # no `dot` program: the table alone still says everything
         picture = ""
-    return f"<div><b>provkit.Artifact</b><table>{rows}</table>{picture}</div>"
+    return f"<div><b>provkit.Artifact</b>{status}<table>{rows}</table>{picture}</div>"
 
 
 def set_html(artifact_set: ArtifactSet) -> str:
@@ -74,7 +82,7 @@ def dataset_html(dataset: Dataset) -> str:
             ("files", f"{dataset.nfiles} ({dataset.total_size:,} bytes, {dataset.data_org})"),
             ("keywords", ", ".join(dataset.keywords)), ("execution", dataset.execution_id),
             ("description", dataset.description)]  # fmt: skip
-    return _table("Dataset", rows)
+    return _status_html(dataset) + _table("Dataset", rows)
 
 
 def record_svg(record: Execution | Dataset) -> str:

@@ -29,7 +29,7 @@ from provkit.core.errors import (
 from provkit.core.files import FILE_SERIALIZER
 from provkit.core.runs import current_run_info, current_task_key, current_user
 from provkit.core.serializers import get_serializer
-from provkit.core.source_check import check_source, source_hash
+from provkit.core.source_check import auto_version, check_source, own_source_hash, source_hash
 from provkit.services import single_flight
 from provkit.services.archiving import archive_file
 from provkit.services.inputs import Binder, storable, summarize_inputs
@@ -66,9 +66,12 @@ class TrackedFunction:
         self._options = options
         self.binder = binder = Binder(fn)
         version = options["version"]
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise ConfigError(f"version of {fn.__qualname__} must be an int, got {version!r}")
-        self.version = version
+        if version != "auto" and (not isinstance(version, int) or isinstance(version, bool)):
+            raise ConfigError(f'version of {fn.__qualname__} must be an int or "auto", got {version!r}')
+        self.auto_version = version == "auto"
+        # what the artifact id is keyed by: the version, or (auto) the source hash at first use
+        self._version: int | None = None if self.auto_version else version
+        self._key_version: int | str | None = self._version
         self.fn_module = fn.__module__
         self.fn_name = fn.__name__
         self.name = options["name"] or f"{fn.__module__}.{fn.__qualname__}"
@@ -105,6 +108,7 @@ class TrackedFunction:
         if self.single_flight is not None and not isinstance(self.single_flight, bool):
             raise ConfigError(f"single_flight of {fn.__qualname__} must be True, False or None")
         self._source_hash: str | None = None
+        self._own_hash: str | None = None  # of the function's own source alone (read on a mismatch)
         self._last_compute: float | None = None  # seconds the last computation took (single-flight)
         self._plain_name = type(self.name) is str
         self._plain = not (
@@ -178,13 +182,7 @@ class TrackedFunction:
         karg_hashes, vararg_hashes, proxies = self._hash_inputs(recorded_kargs, recorded_varargs)
         if proxies and settings.get_check_mutations():
             self._check_proxies(proxies, recorded_kargs)
-        if self.input_hash_fn is None:  # name, version and hashes: plain str/int, keyed directly
-            key = ("provkit.artifact", self.name, self.version, tuple(sorted(karg_hashes.items())), vararg_hashes)
-            artifact_id = hashing.plain_key(key) if self._plain_name else hashing.hash(key)
-        else:
-            hashes = self.input_hash_fn({"kargs": karg_hashes, "varargs": vararg_hashes})
-            items = tuple(sorted(hashes["kargs"].items()))
-            artifact_id = hashing.hash(("provkit.artifact", self.name, self.version, items, tuple(hashes["varargs"])))
+        artifact_id = self.artifact_id(karg_hashes, vararg_hashes)
         hash_duration = _perf() - t0
 
         repo = self.resolve_repo()
@@ -213,6 +211,25 @@ class TrackedFunction:
         note_miss(self, repo, result.artifact, _perf() - t0)
         return result
 
+    def artifact_id(self, karg_hashes: dict, vararg_hashes: tuple) -> str:
+        """The artifact id of a call: hash(name, version or auto source hash, input hashes)."""
+        version = self._key_version
+        if version is None:
+            version = self._key_version = self.source_hash  # version="auto": read once, at first use
+        if self.input_hash_fn is None:  # name, version and hashes: plain str/int, keyed directly
+            key = ("provkit.artifact", self.name, version, tuple(sorted(karg_hashes.items())), vararg_hashes)
+            return hashing.plain_key(key) if self._plain_name else hashing.hash(key)
+        hashes = self.input_hash_fn({"kargs": karg_hashes, "varargs": vararg_hashes})
+        items = tuple(sorted(hashes["kargs"].items()))
+        return hashing.hash(("provkit.artifact", self.name, version, items, tuple(hashes["varargs"])))
+
+    @property
+    def version(self) -> int:
+        """The recorded version (``version="auto"``: 31 bits of the source hash)."""
+        if self._version is None:
+            self._version = auto_version(self.source_hash)
+        return self._version
+
     def _single_flight(self, repo: Repository) -> bool:
         if self.single_flight is False or not repo.write or current_batch() is not None:
             return False  # inside p.batch() rows wait for the batch's commit: a lease would commit them
@@ -222,7 +239,8 @@ class TrackedFunction:
 
     @property
     def source_hash(self) -> str:
-        """The function's source hash (computed once), recorded with its artifacts."""
+        """The hash of the function's source and its callees' (computed once per process,
+        never per call), recorded with its artifacts."""
         if self._source_hash is None:
             self._source_hash = source_hash(self.fn)
         return self._source_hash
@@ -230,7 +248,10 @@ class TrackedFunction:
     def _hit(self, repo: Repository, artifact: Artifact) -> Any:
         seal = artifact._seal
         if seal is not None and seal.source_hash is not None and seal.source_hash != self.source_hash:
-            check_source(self.name, self.version, seal.source_hash, self.source_hash)
+            if self._own_hash is None:  # artifacts recorded before callees counted have this one
+                self._own_hash = own_source_hash(self.fn)
+            if seal.source_hash != self._own_hash:
+                check_source(self.name, self.version, seal.source_hash, self.source_hash)
         return ArtifactProxy(repo.proxy_value(artifact), artifact)
 
     def _miss(self, repo: Repository, artifact_id: str, kargs: dict, varargs: tuple, recorded_kargs: dict,
@@ -321,7 +342,7 @@ def _check_serializers(name: str, serializer: Any, composite: bool) -> None:
 
 
 def provenance(
-    version: int = 0,
+    version: int | str = 0,
     repo: Repository | str | None = None,
     name: str | None = None,
     merge_defaults: bool | Iterable[str] | None = None,
@@ -345,6 +366,12 @@ def provenance(
     """Cache a function's results by value of its inputs and record their lineage.
 
     Returns values wrapped in ``ArtifactProxy``; see the README for every parameter.
+    ``version="auto"`` makes the source the version: the artifact id is keyed by the hash
+    of the function's source and of the functions and classes it calls in the same
+    top-level package (for a script or top-level module: the modules in its folder),
+    found statically through its globals and closure, recursively. Not seen: methods called
+    on instances, functions passed as arguments or looked up by name, module constants,
+    data files, other packages. The hash is read once per process, at the first call.
     ``single_flight=False`` lets every process that misses compute (no lease); None
     follows the global setting (``single_flight`` config key, on by default).
     ``@provenance`` without parentheses is the same as ``@provenance()``.

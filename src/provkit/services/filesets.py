@@ -28,6 +28,7 @@ from provkit.core.artifacts import Artifact, ArtifactProxy, record_id_of
 from provkit.core.errors import InvalidKeyError
 from provkit.core.files import file_value_id
 from provkit.core.jsonsafe import check_text, to_json
+from provkit.core.status import status_note
 from provkit.core.upload_paths import as_path_list, check_relpath, collect
 from provkit.storage.repos.extensions import register_value_wrapper
 
@@ -201,6 +202,9 @@ class FileSet(Mapping):
                  f"at {meta['creation_time']}", f"  argv: {meta['argv']}", f"  labels: {meta['labels']}"]  # fmt: skip
         if meta["based_on"]:
             lines.append(f"  based_on: {', '.join(meta['based_on'])}")
+        note = status_note(self.artifact, self.repo)
+        if note:
+            lines.append(f"  {note}")
         lines += [f"  {f['relpath']}  {f['size']} bytes  {f['hash'][:14]}" for f in meta["files"]]
         return "\n".join(lines)
 

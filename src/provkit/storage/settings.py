@@ -52,9 +52,13 @@ def get_config() -> Config:
     1. one installed explicitly (``load_config`` / ``load_yaml_config``);
     2. the YAML file named by ``$PROVKIT_CONFIG`` (a missing file is a ConfigError);
     3. the embedded default (SQLite + disk) under ``$PROVKIT_HOME``.
+
+    A repository installed with ``set_default_repo`` before that stays the default.
     """
+    global _default_repo
     with _lock:
         if _config is None:
+            chosen = _default_repo
             env_file = os.environ.get("PROVKIT_CONFIG")
             if env_file:
                 load_config(load_yaml(env_file, origin="PROVKIT_CONFIG"))
@@ -63,6 +67,8 @@ def get_config() -> Config:
                 location = default_location()
                 load_config(embedded_config(location))
                 log.info("provkit: no config loaded, using the embedded repository at %s", location)
+            if chosen is not None:  # set_default_repo(repo) came first: it still wins
+                _default_repo = chosen
         assert _config is not None
         return _config
 

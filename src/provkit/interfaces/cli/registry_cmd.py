@@ -190,6 +190,20 @@ def cleanup(
         say(f"{dataset_id} discarded")
 
 
+@dataset_app.command("show")
+def show_dataset(
+    dataset_id: str = typer.Argument(..., help="Id (or a unique prefix) of a dataset, or an alias"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Everything recorded about one dataset (as `provkit show`), retraction and taint included."""
+    from provkit.interfaces.cli._ids import resolve
+
+    dataset_id = resolve(dataset_id)
+    if not dataset_id.startswith("ds_"):
+        raise ValueError(f"{dataset_id} is not a dataset (use `provkit show`)")
+    show_record(dataset_id, as_json)
+
+
 def show_record(record_id: str, as_json: bool) -> None:
     """``provkit show`` for a dataset or an execution."""
     import provkit as p
@@ -199,6 +213,9 @@ def show_record(record_id: str, as_json: bool) -> None:
     record = get_record(p.get_default_repo(), record_id)
     data = record.to_dict()
     data["dependents"] = reg.dependents(record.id)
+    taint = p.taint_of(record.id)
+    if taint is not None:  # retracted, or built on something retracted
+        data["retracted" if taint.record_id == taint.retracted_id else "tainted"] = taint.describe()
     if record.kind == "dataset" and record.location:
         data["files_url"] = reg.url(record)
         data["url"] = record.url or data["files_url"]

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from provkit.core.source_check import auto_version
 from provkit.storage.repos.base import Repository
 
 __all__ = ["Difference", "Facts", "compare", "facts_of", "show"]
@@ -34,6 +35,9 @@ class Facts:
     value_id: str | None = None
     files: dict | None = None  # relpath -> content key (file artifacts)
     extra: dict = field(default_factory=dict)  # datasets: version, content hash, ...
+    #: the hash of the function's own source alone (what records made before callees
+    #: counted carry): the same source as ``source_hash`` for them
+    own_source_hash: str | None = None
 
 
 @dataclass
@@ -88,6 +92,16 @@ def facts_of(repo: Repository, record: Any) -> Facts:
                  dict(record.inputs_json or {}), kind, record.run_id, record.value_id, files)  # fmt: skip
 
 
+def _is_auto(facts: Facts) -> bool:
+    """Whether a record was made with ``version="auto"`` (its version is its source hash's)."""
+    if facts.kind in ("dataset", "execution") or not facts.source_hash or not isinstance(facts.version, int):
+        return False
+    try:
+        return facts.version == auto_version(facts.source_hash)
+    except ValueError:  # not a hex digest
+        return False
+
+
 def _record(repo: Repository, record_id: str) -> Any:
     from provkit.services.lineage import get_record
 
@@ -108,10 +122,15 @@ def compare(repo: Repository, old: Facts, new: Facts, *, depth: int = 8, env: bo
     out: list[Difference] = []
     if old.name != new.name:
         out.append(Difference("name", f"function {old.name} -> {new.name}", None, old.name, new.name))
-    if old.version != new.version:
+    source_changed = bool(old.source_hash and new.source_hash and old.source_hash != new.source_hash
+                          and old.source_hash != new.own_source_hash)  # fmt: skip
+    if source_changed and _is_auto(old) and _is_auto(new):
+        detail = f'the source of {new.name} changed (version="auto": version {old.version} -> {new.version})'
+        out.append(Difference("source", detail, new.name, old.source_hash, new.source_hash))
+    elif old.version != new.version:
         out.append(Difference("version", f"version {old.version} -> {new.version} of {new.name}", new.name,
                               old.version, new.version))  # fmt: skip
-    if old.version == new.version and old.source_hash and new.source_hash and old.source_hash != new.source_hash:
+    elif source_changed:
         out.append(Difference("source", f"the source of {new.name} changed (same name and version)", new.name,
                               old.source_hash, new.source_hash))  # fmt: skip
     if old.extra or new.extra:

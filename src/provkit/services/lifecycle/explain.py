@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from provkit.core import hashing
 from provkit.core.errors import ProvkitError
+from provkit.core.source_check import own_source_hash
 from provkit.services.inputs import summarize_inputs
 from provkit.services.lifecycle.compare import Difference, Facts, compare, facts_of
 from provkit.services.lifecycle.pins import resolve_repo
@@ -94,18 +94,20 @@ def call_facts(fn: Any, args: tuple, kwargs: dict) -> tuple[Any, Facts]:
     recorded_kargs = {k: v for k, v in inputs["kargs"].items() if k not in tracked.remove}
     recorded_varargs = tuple(inputs["varargs"])
     karg_hashes, vararg_hashes, _ = tracked._hash_inputs(recorded_kargs, recorded_varargs)
-    if tracked.input_hash_fn is None:
-        key = ("provkit.artifact", tracked.name, tracked.version, tuple(sorted(karg_hashes.items())), vararg_hashes)
-        artifact_id = hashing.plain_key(key) if tracked._plain_name else hashing.hash(key)
-    else:
-        hashes = tracked.input_hash_fn({"kargs": karg_hashes, "varargs": vararg_hashes})
-        items = tuple(sorted(hashes["kargs"].items()))
-        artifact_id = hashing.hash(("provkit.artifact", tracked.name, tracked.version, items, tuple(hashes["varargs"])))
+    artifact_id = tracked.artifact_id(karg_hashes, vararg_hashes)
     summary = summarize_inputs(recorded_kargs, recorded_varargs, karg_hashes)
     for name in tracked.ignore:  # ignored arguments do not count
         summary.pop(name, None)
-    facts = Facts(artifact_id, tracked.name, tracked.version, tracked.source_hash, summary)
+    facts = _facts(tracked, artifact_id, summary)
     return tracked, facts
+
+
+def _facts(tracked: Any, artifact_id: str, summary: dict) -> Facts:
+    """Facts of a call about to be made (its source hashes read once per function)."""
+    if tracked._own_hash is None:
+        tracked._own_hash = own_source_hash(tracked.fn)
+    return Facts(artifact_id, tracked.name, tracked.version, tracked.source_hash, summary,
+                 own_source_hash=tracked._own_hash)  # fmt: skip
 
 
 def _nearest(repo: Repository, facts: Facts, ignore: frozenset, before: Any = None, limit: int = 3) -> list[Candidate]:
@@ -144,7 +146,7 @@ def explain_artifact(artifact: Any, repo: Repository | str | None = None) -> Exp
 
 def miss_reason(tracked: Any, repo: Repository, artifact_id: str, summary: dict) -> str:
     """The INFO log line of a miss (only computed when that level is on)."""
-    facts = Facts(artifact_id, tracked.name, tracked.version, tracked.source_hash, dict(summary))
+    facts = _facts(tracked, artifact_id, dict(summary))
     for name in tracked.ignore:
         facts.inputs.pop(name, None)
     return Explanation(tracked.name, artifact_id, False, _nearest(repo, facts, tracked.ignore, limit=1)).reason

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from provkit.services.lifecycle.rows import Row, input_blob_keys
+from provkit.services.lifecycle.rows import Inline, Row, input_blob_keys
 
 __all__ = ["MemoryInventory"]
 
@@ -38,6 +38,14 @@ class MemoryInventory:
             row = self._row(rid)
             if row is not None:
                 yield row
+
+    def inline_payloads(self) -> Iterator[Inline]:
+        """Every record keeping value or inputs bytes inline."""
+        for rid in list(self.repo._records):
+            artifact = self.repo.lookup(rid)
+            if artifact is not None and (artifact._value_bytes is not None or artifact._inputs_bytes is not None):
+                yield Inline(rid, artifact.name, artifact.value_id, artifact.serializer, artifact.load_kwargs,
+                             artifact._value_bytes, artifact._inputs_bytes, artifact._seal)  # fmt: skip
 
     def count(self) -> int:
         return len(self.repo._records)

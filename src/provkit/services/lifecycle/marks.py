@@ -122,8 +122,11 @@ class SqlMarkTable(MarkTable):
     def remove_records(self, record_ids: list[str]) -> None:
         sa, t = self._sa, self.table
         with self._engine.begin() as conn:
-            for start in range(0, len(record_ids), 500):
-                conn.execute(sa.delete(t).where(t.c.record_id.in_(record_ids[start : start + 500])))
+            # marks are few, deleted records may be millions: delete only those marked
+            marked = set(conn.execute(sa.select(t.c.record_id).distinct()).scalars())
+            gone = [r for r in record_ids if r in marked]
+            for start in range(0, len(gone), 500):
+                conn.execute(sa.delete(t).where(t.c.record_id.in_(gone[start : start + 500])))
         self.generation += 1
 
     def of_kind(self, kind: str) -> dict[str, Mark]:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from provkit.core.artifacts import record_id_of
-from provkit.core.errors import ProvkitError
+from provkit.core.errors import ProvkitError, QueryError
 from provkit.core.runs import current_user
+from provkit.core.status import use_status
 from provkit.services.lifecycle.marks import Mark, marks_for
 from provkit.services.lifecycle.pins import check_exists, check_reason, resolve_repo
 from provkit.services.search import register_query_rewriter
@@ -30,7 +31,7 @@ from provkit.storage.repos.extensions import register_load_check
 
 __all__ = [
     "TaintedArtifactError", "TaintedWarning", "Taint", "retract", "unretract", "retracted", "tainted",
-    "taint_of", "set_on_tainted", "get_on_tainted",
+    "taint_of", "set_on_tainted", "get_on_tainted", "status",
 ]  # fmt: skip
 
 log = logging.getLogger("provkit")
@@ -176,23 +177,91 @@ def _check_loaded(repo: Repository, artifact: Any) -> None:
     warnings.warn(message, TaintedWarning, stacklevel=4)
 
 
+_KEYS = ("retracted", "tainted")
+_LOGIC = ("$and", "$or", "$nor")
+
+
 def lifecycle_query(query: Any, repo: Repository) -> Any:
-    """``query`` with top-level ``retracted`` / ``tainted`` booleans turned into id filters."""
-    if not isinstance(query, dict) or not ({"retracted", "tainted"} & set(query)):
+    """``query`` with ``retracted`` / ``tainted`` conditions turned into id filters, wherever
+    they are: at the top, inside ``$and`` / ``$or`` / ``$nor``, beside other fields. A
+    condition is true or false, or ``$eq`` / ``$ne`` / ``$in`` / ``$nin`` / ``$not`` of them."""
+    if not _mentions(query, 0):
         return query
-    rest = dict(query)
-    clauses = [rest] if rest else []
-    for key in ("retracted", "tainted"):
-        if key not in rest:
-            continue
-        wanted = rest.pop(key)
-        if not isinstance(wanted, bool):
-            raise ProvkitError(f"{key!r} in a query must be true or false, got {wanted!r}")
-        ids = sorted(retracted(repo) if key == "retracted" else tainted(repo))
-        clauses.append({"id": {"$in" if wanted else "$nin": ids}})
-    clauses = [c for c in clauses if c]
+    return _rewrite(query, repo, {})
+
+
+def _mentions(query: Any, depth: int) -> bool:
+    if not isinstance(query, dict) or depth > 50:
+        return False
+    if any(k in query for k in _KEYS):
+        return True
+    return any(
+        _mentions(sub, depth + 1) for key in _LOGIC if isinstance(query.get(key), (list, tuple)) for sub in query[key]
+    )
+
+
+def _rewrite(query: Any, repo: Repository, ids: dict[str, list[str]]) -> Any:
+    if not isinstance(query, dict):
+        return query  # the query language reports what is malformed
+    rest: dict = {}
+    filters = []
+    for key, value in query.items():
+        if key in _LOGIC and isinstance(value, (list, tuple)):
+            rest[key] = [_rewrite(sub, repo, ids) for sub in value]
+        elif key in _KEYS:
+            wanted = _allowed(key, value)
+            if wanted == {True, False}:
+                continue  # any record
+            if key not in ids:
+                ids[key] = sorted(retracted(repo) if key == "retracted" else tainted(repo))
+            if not wanted:
+                filters.append({"id": {"$in": []}})  # no record
+            else:
+                filters.append({"id": {"$in" if True in wanted else "$nin": ids[key]}})
+        else:
+            rest[key] = value
+    clauses = ([rest] if rest else []) + filters
+    if not clauses:
+        return {}
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def _allowed(key: str, condition: Any) -> set[bool]:
+    """The values (True / False) a ``retracted`` / ``tainted`` condition accepts."""
+    both = {True, False}
+    if isinstance(condition, bool):
+        return {condition}
+    if not isinstance(condition, dict) or not condition:
+        raise QueryError(f"{key!r} in a query must be true or false, got {condition!r}", part={key: condition})
+    allowed = set(both)
+    for op, value in condition.items():
+        if op == "$not":
+            allowed &= both - _allowed(key, value)
+        elif op in ("$eq", "$ne") and isinstance(value, bool):
+            allowed &= {value} if op == "$eq" else {not value}
+        elif op in ("$in", "$nin") and isinstance(value, (list, tuple)) and all(isinstance(v, bool) for v in value):
+            allowed &= set(value) if op == "$in" else both - set(value)
+        else:
+            raise QueryError(
+                f"{key!r} in a query must be true or false (or $eq/$ne/$in/$nin/$not of them), got {condition!r}",
+                part={key: condition},
+            )
+    return allowed
+
+
+def status(record: Any, repo: Repository | None = None) -> str | None:
+    """What reprs show: ``RETRACTED: reason``, ``tainted via <id> (reason)``, or None."""
+    repo = resolve_repo(repo)
+    if not retracted(repo):
+        return None
+    taint = taint_of(record, repo)
+    if taint is None:
+        return None
+    if taint.record_id == taint.retracted_id:
+        return f"RETRACTED: {taint.reason}"
+    return f"tainted via {taint.retracted_id} ({taint.reason})"
+
+
+use_status(status)
 register_load_check(_check_loaded)
 register_query_rewriter(lifecycle_query)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-__all__ = ["Row", "input_blob_keys", "keys_of"]
+__all__ = ["Inline", "Row", "input_blob_keys", "keys_of"]
 
 _KEY = re.compile(rb"x1[0-9a-f]{32}")
 
@@ -27,6 +27,20 @@ class Row(NamedTuple):
     added_at: datetime | None
     custom_fields: dict | None  # file artifacts only (their file keys and labels)
     composite: bool
+
+
+class Inline(NamedTuple):
+    """The bytes one artifact keeps in its row (small values, inputs pickles) and what
+    they were sealed with, for verify."""
+
+    id: str
+    name: str
+    value_id: str
+    serializer: str
+    load_kwargs: Any
+    value_bytes: bytes | None
+    inputs_bytes: bytes | None
+    seal: Any  # provkit.core.integrity.Seal
 
 
 def input_blob_keys(data: bytes | None) -> set[str]:

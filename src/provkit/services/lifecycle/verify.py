@@ -2,9 +2,10 @@
 blobs and rows whose inputs are gone; with ``repair`` copy good copies over bad ones in
 a chained store, and mark what cannot be repaired (``damaged`` marks).
 
-A value blob is checked against the digest its row recorded (rows older than digests
-are only checked for presence); a file artifact's file against its content key. Each
-copy in each member of a chained store is hashed once.
+A value blob (and an inputs blob) is checked against the digest its row recorded (rows
+older than digests are only checked for presence); a file artifact's file against its
+content key; a value or inputs pickle kept inline in the row against its digest (and its
+MAC in a signed repository). Each copy in each member of a chained store is hashed once.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import Any
 
 import xxhash
 
+from provkit.core.errors import BlobCorruptError
 from provkit.core.hashing import ALGORITHM_ID
-from provkit.core.integrity import DIGEST_PREFIX
+from provkit.core.integrity import DIGEST_PREFIX, check, inputs_context, value_context
 from provkit.services.lifecycle import blobs
 from provkit.services.lifecycle.gc import _live_keys, inventory_for
 from provkit.services.lifecycle.marks import marks_for
 from provkit.services.lifecycle.pins import resolve_repo
+from provkit.services.lifecycle.rows import Inline
 from provkit.storage.blobstores.base import BlobStore
 from provkit.storage.repos.base import Repository
 from provkit.storage.repos.extensions import is_feature_record
@@ -99,15 +102,14 @@ def _hash_copy(leaf: BlobStore, key: str, file_key: bool, progress: Callable[[in
     return prefix + hasher.hexdigest(), size
 
 
-def _expected(repo: Repository, row: Any) -> list[tuple[str, str | None, bool]]:
+def _expected(repo: Repository, row: Any, artifact: Any, store_keys: set[str]) -> list[tuple[str, str | None, bool]]:
     """(key, expected digest or None, is a file key) of each blob ``row`` names."""
     out: list[tuple[str, str | None, bool]] = []
-    seal = None
-    if row.value_blob or row.inputs_blob:
-        artifact = repo.lookup(row.id)
-        seal = artifact._seal if artifact is not None else None
+    seal = artifact._seal if artifact is not None else None
     if row.value_blob and row.kind != "files":
         out.append((row.value_id, seal.value_digest if seal is not None else None, False))
+    if row.inputs_blob and row.id in store_keys:  # the inputs pickle, too big to keep in the row
+        out.append((row.id, seal.inputs_digest if seal is not None else None, False))
     if row.custom_fields:
         for key in (row.custom_fields.get("file_hashes") or {}).values():
             out.append((str(key), str(key).split(".", 1)[0], True))
@@ -135,9 +137,13 @@ def verify(
     wanted: dict[str, tuple[str | None, bool, str]] = {}  # key -> (digest, file key, a record naming it)
     for row in rows:
         report.rows += 1
-        for key, expected, file_key in _expected(repo, row):
+        blobs_named = (row.value_blob and row.kind != "files") or (row.inputs_blob and row.id in store_keys)
+        artifact = repo.lookup(row.id) if blobs_named else None  # its seal: the digests to expect
+        for key, expected, file_key in _expected(repo, row, artifact, store_keys):
             if key not in wanted or wanted[key][0] is None:
                 wanted[key] = (expected, file_key, row.id)
+    for payload in inventory.inline_payloads():
+        report.problems.extend(_check_inline(repo, payload))
     names = {r.id: r.name for r in rows}
     for child, parent in inventory.dangling_edges():
         if child in present_ids and parent not in present_ids and not _feature_exists(repo, parent):
@@ -181,6 +187,25 @@ def verify(
                 marks.add(problem.record_id, "damaged", problem.detail, None)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _check_inline(repo: Repository, payload: Inline) -> list[Problem]:
+    """The value and inputs bytes kept in the row itself, against their recorded digests
+    (and MACs in a signed repository)."""
+    out = []
+    seal = payload.seal
+    value_ctx = value_context(payload.value_id, payload.serializer, payload.load_kwargs)
+    parts = (("value", payload.value_bytes, seal.value_digest, seal.value_mac, value_ctx, payload.value_id),
+             ("inputs", payload.inputs_bytes, seal.inputs_digest, seal.inputs_mac, inputs_context(payload.id),
+              payload.id))  # fmt: skip
+    for what, data, recorded, mac, context, key in parts:
+        if data is None:
+            continue
+        try:
+            check(data, recorded, mac, repo.signer, context, f"the inline {what} of {payload.id} ({payload.name})")
+        except BlobCorruptError as exc:  # UntrustedValueError included
+            out.append(Problem("corrupt", key, payload.id, str(exc)))
+    return out
 
 
 def _feature_exists(repo: Repository, record_id: str) -> bool:

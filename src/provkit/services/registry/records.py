@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from provkit.core.errors import InvalidKeyError, RegistryError
+from provkit.core.status import status_note
 
 __all__ = [
     "Dataset", "Execution", "OWNER_TYPES", "BUMPS", "STATUSES", "parse_version", "bump_version",
@@ -181,7 +182,8 @@ class Dataset(_Record):
         return parse_version(self.version)
 
     def __repr__(self) -> str:
-        return f"<Dataset {self.name!r} {self.version} {self.status} {_short(self.id)}>"
+        note = status_note(self)  # the default repository's retractions
+        return f"<Dataset {self.name!r} {self.version} {self.status} {_short(self.id)}{' ' + note if note else ''}>"
 
 
 @dataclass
