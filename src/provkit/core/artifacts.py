@@ -247,12 +247,12 @@ class ArtifactProxy(wrapt.ObjectProxy):
     def __new__(cls, value: Any, artifact: Artifact) -> ArtifactProxy:
         if cls is ArtifactProxy:  # special methods Python looks up on the type itself
             kind = type(value)
-            if callable(value):
-                cls = _CallableArtifactProxy
-            elif hasattr(kind, "__fspath__"):
-                cls = _PathArtifactProxy
-            elif hasattr(kind, "__next__"):
-                cls = _IteratorArtifactProxy
+            found = _PROXY_CLASS.get(kind)
+            if found is None:
+                found = _proxy_class(value)
+                if len(_PROXY_CLASS) < 4096:  # types are few; a bound all the same
+                    _PROXY_CLASS[kind] = found
+            cls = found
         return super().__new__(cls)
 
     def __init__(self, value: Any, artifact: Artifact) -> None:
@@ -304,6 +304,20 @@ class _IteratorArtifactProxy(ArtifactProxy):
 
     def __next__(self) -> Any:
         return next(self.__wrapped__)
+
+
+_PROXY_CLASS: dict[type, type] = {}  # the value's type -> its proxy class
+
+
+def _proxy_class(value: Any) -> type:
+    kind = type(value)
+    if callable(value):
+        return _CallableArtifactProxy
+    if hasattr(kind, "__fspath__"):
+        return _PathArtifactProxy
+    if hasattr(kind, "__next__"):
+        return _IteratorArtifactProxy
+    return ArtifactProxy
 
 
 class ArtifactRef:

@@ -45,6 +45,7 @@ from provkit.storage.repos.sql.rows import (
 )
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
+_ROW_CACHE_SIZE = 512  # hit rows kept per thread and SQLite repository
 
 
 def _after_fork_in_child() -> None:
@@ -120,6 +121,10 @@ class SqlRepo(Repository):
         # sqlite3 opens no transaction for a SELECT; other drivers do, and must end it
         self._end_reads = dialect.name != "sqlite"
         self._raw_writes = dialect.name == "sqlite"
+        # Repeated lookups of a row on SQLite ask ``PRAGMA data_version`` (which changes
+        # when any other connection commits) instead of reading the row again; only when
+        # every other use of the database is another connection than this thread's.
+        self._row_cache = self._raw_writes and isinstance(self._engine.pool, (sa.pool.QueuePool, sa.pool.NullPool))
         if self._raw_writes:
             sa.event.listen(self._engine, "begin", lambda conn: commit_before_other_use(self))
         _live_repos.add(self)
@@ -211,8 +216,35 @@ class SqlRepo(Repository):
         return row
 
     def _fetch(self, artifact_id: str) -> Artifact | None:
-        row = self._row_by_id(self._lookup_sql, artifact_id)
+        local = self._local
+        execute = getattr(local, "execute", None)
+        if execute is None or self._end_reads:
+            row = self._row_by_id(self._lookup_sql, artifact_id)
+            if not self._end_reads:  # later lookups go straight to the driver's connection
+                local.execute = self._raw().driver_connection.execute
+                local.rows, local.version = {}, None
+        elif self._row_cache:  # SQLite: rows this thread read stay good while nobody commits
+            version = execute("PRAGMA data_version").fetchone()[0]
+            rows = local.rows
+            if version != local.version:
+                rows.clear()
+                local.version = version
+            row = rows.get(artifact_id)
+            if row is None:
+                row = execute(self._lookup_sql, (artifact_id,)).fetchone()
+                if row is not None:
+                    if len(rows) >= _ROW_CACHE_SIZE:
+                        rows.clear()
+                    rows[artifact_id] = row
+        else:  # one statement on the driver's own connection object
+            row = execute(self._lookup_sql, (artifact_id,) if self._positional else {"id": artifact_id}).fetchone()
         return None if row is None else artifact_from_hit_row(self, row, self._fetch_rest)
+
+    def _forget_row(self, artifact_id: str) -> None:
+        """This thread's connection rewrote the row: its cached copy is stale."""
+        rows = getattr(self._local, "rows", None)
+        if rows:
+            rows.pop(artifact_id, None)
 
     def commit_pending(self) -> None:
         """Commit rows this thread wrote inside ``p.batch()`` and has not committed yet."""
@@ -257,6 +289,7 @@ class SqlRepo(Repository):
         ]
         kind = "artifact_replace" if replace else "artifact"
         if self._raw_writes:  # SQLite: straight on this thread's connection, one transaction
+            self._forget_row(artifact.id)
             raw = self._raw_statements
             steps = [(raw[kind], [row])] + ([(raw["edges"], edges)] if edges else [])
             open_batch = current_batch()

@@ -26,7 +26,7 @@ FULL_COLUMNS = (
 )  # fmt: skip
 HIT_COLUMNS = (
     "id", "value_id", "name", "version", "composite", "serializer", "load_kwargs", "value_bytes", "kind",
-    *SEAL_COLUMNS,
+    "compute_duration", *SEAL_COLUMNS,
 )  # fmt: skip
 REST_COLUMNS = tuple(c for c in FULL_COLUMNS if c not in HIT_COLUMNS)
 
@@ -91,8 +91,9 @@ def _load_kwargs(raw: Any) -> Any:
 def artifact_from_hit_row(repo: Any, row: Any, fetch_rest: Callable[[str], Any]) -> Artifact:
     """An artifact from a ``HIT_COLUMNS`` row; ``fetch_rest(id)`` returns its ``REST_COLUMNS``."""
     a = Artifact.__new__(Artifact)
-    a.id, a.value_id, a.name, a.version, composite, a.serializer, load_kwargs, value_bytes, a.kind = row[:9]
-    a._seal = Seal(*row[9:])
+    (a.id, a.value_id, a.name, a.version, composite, a.serializer, load_kwargs, value_bytes, a.kind,
+     a.compute_duration) = row[:10]  # fmt: skip
+    a._seal = Seal(*row[10:])
     a.composite = bool(composite)
     a._value_bytes = bytes(value_bytes) if value_bytes is not None else None
     a.load_kwargs = _load_kwargs(load_kwargs)
