@@ -66,3 +66,21 @@ def run_in_transaction(conn: Any, steps: list[tuple[RawInsert, list[Mapping[str,
     except BaseException:
         conn.rollback()
         raise
+
+
+def run_pipelined(conn: Any, steps: list[tuple[RawInsert, list[Mapping[str, Any]]]]) -> int:
+    """PostgreSQL, ``conn`` a psycopg connection in autocommit: every statement sent in one
+    pipeline, which the server runs as one implicit transaction ending at the pipeline's
+    sync (all or nothing) and answers in one round trip; returns the first rowcount."""
+    cursors = []
+    with conn.pipeline():
+        for statement, rows in steps:
+            cursor = conn.cursor()
+            if len(rows) == 1:
+                cursor.execute(statement.sql, statement.params(rows[0]))
+            else:
+                cursor.executemany(statement.sql, [statement.params(r) for r in rows])
+            cursors.append(cursor)
+    for cursor in cursors:
+        cursor.close()
+    return cursors[0].rowcount

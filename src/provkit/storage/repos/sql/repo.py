@@ -31,9 +31,16 @@ from provkit.storage.blobstores.base import BlobStore
 from provkit.storage.repos.base import Repository, check_limit
 from provkit.storage.repos.extensions import compiled
 from provkit.storage.repos.sql import schema
-from provkit.storage.repos.sql.batched import commit_before_other_use, commit_pending, insert_batched
+from provkit.storage.repos.sql.batched import (
+    buffer_batched,
+    buffered_artifact,
+    commit_before_other_use,
+    commit_pending,
+    insert_batched,
+)
 from provkit.storage.repos.sql.migrate import check_schema, ensure_schema
-from provkit.storage.repos.sql.raw_insert import RawInsert, run_in_transaction
+from provkit.storage.repos.sql.raw_insert import RawInsert, run_in_transaction, run_pipelined
+from provkit.storage.repos.sql.roles import check_permission
 from provkit.storage.repos.sql.rows import (
     FULL_COLUMNS,
     HIT_COLUMNS,
@@ -119,13 +126,17 @@ class SqlRepo(Repository):
         self._rest_sql = self._select_by_id(REST_COLUMNS)
         self._positional = dialect.paramstyle in ("qmark", "numeric", "format")
         # sqlite3 opens no transaction for a SELECT; other drivers do, and must end it
-        self._end_reads = dialect.name != "sqlite"
+        # (PostgreSQL's persistent lookup connections run in autocommit instead)
+        self._end_reads = dialect.name != "sqlite" and not getattr(self, "persistent_connections", False)
         self._raw_writes = dialect.name == "sqlite"
         # Repeated lookups of a row on SQLite ask ``PRAGMA data_version`` (which changes
         # when any other connection commits) instead of reading the row again; only when
         # every other use of the database is another connection than this thread's.
         self._row_cache = self._raw_writes and isinstance(self._engine.pool, (sa.pool.QueuePool, sa.pool.NullPool))
-        if self._raw_writes:
+        # PostgreSQL with persistent connections: rows written on the lookup connection,
+        # in autocommit (one pipelined round trip per miss; BEGIN opens a p.batch())
+        self._begin_batches = dialect.name == "postgresql" and not self._end_reads
+        if self._raw_writes or self._begin_batches:
             sa.event.listen(self._engine, "begin", lambda conn: commit_before_other_use(self))
         _live_repos.add(self)
 
@@ -217,6 +228,10 @@ class SqlRepo(Repository):
 
     def _fetch(self, artifact_id: str) -> Artifact | None:
         local = self._local
+        if self._begin_batches and getattr(local, "pending", 0):  # rows of this thread's p.batch()
+            found = buffered_artifact(self, artifact_id)
+            if found is not None:
+                return found
         execute = getattr(local, "execute", None)
         if execute is None or self._end_reads:
             row = self._row_by_id(self._lookup_sql, artifact_id)
@@ -296,12 +311,28 @@ class SqlRepo(Repository):
             if open_batch is not None:
                 return insert_batched(self, open_batch, steps)
             return bool(run_in_transaction(self._raw(), steps))
+        if self._begin_batches:
+            raw = self._raw_statements
+            steps = [(raw[kind], [row])] + ([(raw["edges"], edges)] if edges else [])
+            open_batch = current_batch()
+            if open_batch is not None:
+                return buffer_batched(self, open_batch, artifact, steps)
+            return bool(self.run_pipelined(steps))
         statements = self._statements
         with self._engine.begin() as conn:
             result = conn.execute(statements[kind], row)
             if edges:
                 conn.execute(statements["edges"], edges)
         return bool(result.rowcount)
+
+    def run_pipelined(self, steps: list) -> int:
+        """PostgreSQL: ``steps`` as one pipelined implicit transaction on this thread's
+        connection (a refused privilege is a PermissionDeniedError, as elsewhere)."""
+        try:
+            return run_pipelined(self._raw().driver_connection, steps)
+        except Exception as exc:
+            check_permission(exc, self._engine.url.username)
+            raise
 
     @functools.cached_property
     def _raw_statements(self) -> dict[str, RawInsert]:
