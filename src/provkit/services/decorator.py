@@ -43,6 +43,7 @@ from provkit.storage.repos.values import seal_of
 __all__ = ["provenance", "ensure_proxies", "archive_file", "TrackedFunction"]
 
 _perf = time.perf_counter
+_IDS_KEPT = 1024  # artifact ids remembered per decorated function
 
 
 def _names(value: Iterable[str] | None, what: str, binder: Binder, fn: Callable) -> frozenset[str]:
@@ -107,6 +108,7 @@ class TrackedFunction:
         self._source_hash: str | None = None
         self._last_compute: float | None = None  # seconds the last computation took (single-flight)
         self._plain_name = type(self.name) is str
+        self._ids: dict[tuple, str] = {}  # (argument hashes, positional hashes) -> artifact id
         self._plain = not (
             self.merge_defaults or self.input_process_fn or self.remove or self.ignore or self.input_hash_fn
         )
@@ -179,15 +181,17 @@ class TrackedFunction:
         if proxies and settings.get_check_mutations():
             self._check_proxies(proxies, recorded_kargs)
         if self.input_hash_fn is None:  # name, version and hashes: plain str/int, keyed directly
-            key = ("provkit.artifact", self.name, self.version, tuple(sorted(karg_hashes.items())), vararg_hashes)
-            artifact_id = hashing.plain_key(key) if self._plain_name else hashing.hash(key)
+            seen = (tuple(karg_hashes.items()), vararg_hashes)
+            artifact_id = self._ids.get(seen)
+            if artifact_id is None:
+                artifact_id = self._artifact_id(karg_hashes, vararg_hashes, seen)
         else:
             hashes = self.input_hash_fn({"kargs": karg_hashes, "varargs": vararg_hashes})
             items = tuple(sorted(hashes["kargs"].items()))
             artifact_id = hashing.hash(("provkit.artifact", self.name, self.version, items, tuple(hashes["varargs"])))
         hash_duration = _perf() - t0
 
-        repo = self.resolve_repo()
+        repo = self.repo if isinstance(self.repo, Repository) else self.resolve_repo()
         use_cache = settings.get_use_cache() if self.use_cache is None else self.use_cache
         repair = False
         if use_cache:
@@ -212,6 +216,15 @@ class TrackedFunction:
         self._last_compute = result.artifact.compute_duration
         note_miss(self, repo, result.artifact, _perf() - t0)
         return result
+
+    def _artifact_id(self, karg_hashes: dict, vararg_hashes: tuple, seen: tuple) -> str:
+        """The id of a call with these input hashes (remembered: calls repeat)."""
+        key = ("provkit.artifact", self.name, self.version, tuple(sorted(karg_hashes.items())), vararg_hashes)
+        artifact_id = hashing.plain_key(key) if self._plain_name else hashing.hash(key)
+        if len(self._ids) >= _IDS_KEPT:
+            self._ids.clear()
+        self._ids[seen] = artifact_id
+        return artifact_id
 
     def _single_flight(self, repo: Repository) -> bool:
         if self.single_flight is False or not repo.write or current_batch() is not None:

@@ -235,8 +235,8 @@ class SqlRepo(Repository):
         execute = getattr(local, "execute", None)
         if execute is None or self._end_reads:
             row = self._row_by_id(self._lookup_sql, artifact_id)
-            if not self._end_reads:  # later lookups go straight to the driver's connection
-                local.execute = self._raw().driver_connection.execute
+            if not self._end_reads:  # later lookups: one cursor of the driver's own, reused
+                local.execute = self._raw().driver_connection.cursor().execute
                 local.rows, local.version = {}, None
         elif self._row_cache:  # SQLite: rows this thread read stay good while nobody commits
             version = execute("PRAGMA data_version").fetchone()[0]
