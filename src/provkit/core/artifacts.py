@@ -239,6 +239,10 @@ class Artifact:
         return f"<provkit.Artifact({self.id})>"
 
 
+_new_proxy = wrapt.ObjectProxy.__new__
+_init_proxy = wrapt.ObjectProxy.__init__
+
+
 class ArtifactProxy(wrapt.ObjectProxy):
     """The value of an artifact, behaving exactly like it, plus ``.artifact``."""
 
@@ -253,10 +257,10 @@ class ArtifactProxy(wrapt.ObjectProxy):
                 if len(_PROXY_CLASS) < 4096:  # types are few; a bound all the same
                     _PROXY_CLASS[kind] = found
             cls = found
-        return super().__new__(cls)
+        return _new_proxy(cls)
 
     def __init__(self, value: Any, artifact: Artifact) -> None:
-        super().__init__(value)
+        _init_proxy(self, value)
         self._self_artifact = artifact
         # A second reference to the value: numpy reuses the buffer of an operand whose
         # refcount is 1 ("temporary elision"); through the C proxy that would make

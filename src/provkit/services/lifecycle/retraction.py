@@ -23,6 +23,7 @@ from typing import Any
 from provkit.core.artifacts import record_id_of
 from provkit.core.errors import ProvkitError
 from provkit.core.runs import current_user
+from provkit.core.source_check import user_stacklevel
 from provkit.services.lifecycle.marks import Mark, marks_for
 from provkit.services.lifecycle.pins import check_exists, check_reason, resolve_repo
 from provkit.services.search import register_query_rewriter
@@ -187,7 +188,7 @@ def _check_loaded(repo: Repository, artifact: Any) -> None:
     if policy == "raise":
         raise TaintedArtifactError(message, artifact_id=artifact.id, retracted_id=taint.retracted_id)
     log.warning(message)
-    warnings.warn(message, TaintedWarning, stacklevel=4)
+    warnings.warn(message, TaintedWarning, stacklevel=user_stacklevel())
 
 
 def lifecycle_query(query: Any, repo: Repository) -> Any:
