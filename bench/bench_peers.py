@@ -205,6 +205,11 @@ def main() -> None:
     samples: dict[str, dict[str, list[float]]] = {name: {} for name in contenders}
     names = list(contenders)
     try:
+        import psycopg
+
+        with psycopg.connect(server.info["url"], autocommit=True) as admin:  # whoever runs first finds it
+            for round_ in range(args.rounds):
+                admin.execute(f"CREATE DATABASE peers_{round_}")
         for round_ in range(args.rounds):
             shift = round_ % len(names)
             for name in names[shift:] + names[:shift]:

@@ -28,7 +28,10 @@ class RawInsert:
         processors: list[Callable[[Any], Any] | None] = []
         for name in order:
             column = table.columns[name]
-            processors.append(column.type.dialect_impl(dialect).bind_processor(dialect))
+            process = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None and isinstance(column.type, sa.JSON):
+                process = _empty_json_once(process)
+            processors.append(process)
         self.processors = processors
 
     def params(self, row: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
@@ -37,6 +40,23 @@ class RawInsert:
             value = row.get(name)
             values.append(process(value) if process is not None else value)  # None too: JSON null
         return values if self.positional else dict(zip(self.order, values))
+
+
+def _empty_json_once(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's bind processor that encodes None, [] and {} (most rows' options,
+    parents and custom fields) once, not per row; the values bound are the same."""
+    null, empty_list, empty_dict = process(None), process([]), process({})
+
+    def run(value: Any) -> Any:
+        if value is None:
+            return null
+        if not value and type(value) is list:
+            return empty_list
+        if not value and type(value) is dict:
+            return empty_dict
+        return process(value)
+
+    return run
 
 
 def execute_steps(conn: Any, steps: list[tuple[RawInsert, list[Mapping[str, Any]]]]) -> int:
