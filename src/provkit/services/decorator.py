@@ -45,6 +45,7 @@ __all__ = ["provenance", "ensure_proxies", "archive_file", "TrackedFunction"]
 _perf = time.perf_counter
 _IDS_KEPT = 1024  # artifact ids remembered per decorated function
 _BIG = 2**63
+_ABSENT, _BROKEN = object(), object()  # what TrackedFunction._cached returns instead of a hit
 
 
 def _names(value: Iterable[str] | None, what: str, binder: Binder, fn: Callable) -> frozenset[str]:
@@ -172,18 +173,24 @@ class TrackedFunction:
         by_args = self._by_args
         if by_args is not None and not kwargs and _simple(args):  # a repeat: its id is known
             artifact_id = by_args.get(args)
-            if artifact_id is not None:
-                repo = self.resolve_repo()
-                if settings.get_use_cache() if self.use_cache is None else self.use_cache:
-                    artifact = repo.lookup(artifact_id)
-                    if artifact is not None:
-                        try:
-                            result = self._hit(repo, artifact)
-                            note_hit(self.name, artifact, _perf() - t0)
-                            return result
-                        except (BlobMissingError, BlobCorruptError):
-                            pass  # the full path below repairs it
+            if artifact_id is not None and (settings.get_use_cache() if self.use_cache is None else self.use_cache):
+                result = self._cached(self.resolve_repo(), artifact_id, t0)
+                if result is not _ABSENT and result is not _BROKEN:
+                    return result  # else the full path below computes (and repairs)
         return self._call(t0, args, kwargs)
+
+    def _cached(self, repo: Repository, artifact_id: str, t0: float) -> Any:
+        """The cached result; ``_ABSENT`` when the repository has no such artifact,
+        ``_BROKEN`` when no good copy of its value is left."""
+        artifact = repo.lookup(artifact_id)
+        if artifact is None:
+            return _ABSENT
+        try:
+            result = self._hit(repo, artifact)
+        except (BlobMissingError, BlobCorruptError):
+            return _BROKEN
+        note_hit(self.name, artifact, _perf() - t0)
+        return result
 
     def _call(self, t0: float, args: tuple, kwargs: dict) -> Any:
         kargs, varargs = self.binder.bind(args, kwargs)
@@ -221,14 +228,11 @@ class TrackedFunction:
         use_cache = settings.get_use_cache() if self.use_cache is None else self.use_cache
         repair = False
         if use_cache:
-            artifact = repo.lookup(artifact_id)
-            if artifact is not None:
-                try:
-                    result = self._hit(repo, artifact)
-                    note_hit(self.name, artifact, _perf() - t0)
-                    return result
-                except (BlobMissingError, BlobCorruptError):
-                    repair = True  # no good copy of the value is left: recompute, store again
+            result = self._cached(repo, artifact_id, t0)
+            if result is _BROKEN:
+                repair = True  # no good copy of the value is left: recompute, store again
+            elif result is not _ABSENT:
+                return result
         if use_cache and not repair and self._single_flight(repo):  # one computation across processes
             result = single_flight.run(repo, artifact_id, self.name, lambda: self._miss(
                 repo, artifact_id, kargs, varargs, recorded_kargs, recorded_varargs, karg_hashes, vararg_hashes,
