@@ -91,7 +91,13 @@ def run_in_transaction(conn: Any, steps: list[tuple[RawInsert, list[Mapping[str,
 def run_pipelined(conn: Any, steps: list[tuple[RawInsert, list[Mapping[str, Any]]]]) -> int:
     """PostgreSQL, ``conn`` a psycopg connection in autocommit: every statement sent in one
     pipeline, which the server runs as one implicit transaction ending at the pipeline's
-    sync (all or nothing) and answers in one round trip; returns the first rowcount."""
+    sync (all or nothing) and answers in one round trip (a lone statement is sent as it
+    is: in autocommit it is its own transaction); returns the first rowcount."""
+    if len(steps) == 1 and len(steps[0][1]) == 1:  # one statement is a transaction of its own
+        statement, rows = steps[0]
+        with conn.cursor() as cursor:
+            cursor.execute(statement.sql, statement.params(rows[0]))
+            return cursor.rowcount
     cursors = []
     with conn.pipeline():
         for statement, rows in steps:
