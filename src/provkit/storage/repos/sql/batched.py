@@ -78,7 +78,7 @@ def commit_pending(repo: Any) -> None:
         return
     local = repo._local
     local.pending = 0
-    if not repo._begin_batches:
+    if not repo._direct_writes:
         repo._raw().commit()
         return
     steps, local.buffer, local.buffered = local.buffer, [], {}

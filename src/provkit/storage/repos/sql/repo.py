@@ -133,10 +133,10 @@ class SqlRepo(Repository):
         # when any other connection commits) instead of reading the row again; only when
         # every other use of the database is another connection than this thread's.
         self._row_cache = self._raw_writes and isinstance(self._engine.pool, (sa.pool.QueuePool, sa.pool.NullPool))
-        # PostgreSQL with persistent connections: rows written on the lookup connection,
-        # in autocommit (one pipelined round trip per miss; BEGIN opens a p.batch())
-        self._begin_batches = dialect.name == "postgresql" and not self._end_reads
-        if self._raw_writes or self._begin_batches:
+        # PostgreSQL with persistent connections: rows written on the lookup connection in
+        # autocommit (one round trip per miss); inside p.batch() kept until its commit
+        self._direct_writes = dialect.name == "postgresql" and not self._end_reads
+        if self._raw_writes or self._direct_writes:
             sa.event.listen(self._engine, "begin", lambda conn: commit_before_other_use(self))
         _live_repos.add(self)
 
@@ -228,7 +228,7 @@ class SqlRepo(Repository):
 
     def _fetch(self, artifact_id: str) -> Artifact | None:
         local = self._local
-        if self._begin_batches and getattr(local, "pending", 0):  # rows of this thread's p.batch()
+        if self._direct_writes and getattr(local, "pending", 0):  # rows of this thread's p.batch()
             found = buffered_artifact(self, artifact_id)
             if found is not None:
                 return found
@@ -303,21 +303,18 @@ class SqlRepo(Repository):
             {"artifact_id": artifact.id, "input_artifact_id": i} for i in dict.fromkeys(artifact.input_artifact_ids)
         ]
         kind = "artifact_replace" if replace else "artifact"
-        if self._raw_writes:  # SQLite: straight on this thread's connection, one transaction
-            self._forget_row(artifact.id)
+        if self._raw_writes or self._direct_writes:  # on this thread's connection, one transaction
             raw = self._raw_statements
             steps = [(raw[kind], [row])] + ([(raw["edges"], edges)] if edges else [])
             open_batch = current_batch()
+            if self._direct_writes:  # PostgreSQL
+                if open_batch is not None:
+                    return buffer_batched(self, open_batch, artifact, steps)
+                return bool(self.run_pipelined(steps))
+            self._forget_row(artifact.id)
             if open_batch is not None:
                 return insert_batched(self, open_batch, steps)
             return bool(run_in_transaction(self._raw(), steps))
-        if self._begin_batches:
-            raw = self._raw_statements
-            steps = [(raw[kind], [row])] + ([(raw["edges"], edges)] if edges else [])
-            open_batch = current_batch()
-            if open_batch is not None:
-                return buffer_batched(self, open_batch, artifact, steps)
-            return bool(self.run_pipelined(steps))
         statements = self._statements
         with self._engine.begin() as conn:
             result = conn.execute(statements[kind], row)
