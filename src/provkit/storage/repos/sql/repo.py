@@ -1,10 +1,12 @@
 """The SQL repository (SQLite embedded default; PostgreSQL for teams).
 
-Writes go through SQLAlchemy Core in one transaction per artifact (record + lineage
-edges), with "insert or ignore" so concurrent writers of the same artifact never
-fail. The cache-hit lookup, the hottest path in provkit, runs a statement compiled
-once by SQLAlchemy on a per-thread DBAPI connection: the same SQL, without ~40 µs
-of per-call machinery.
+An artifact is written in one transaction (record + lineage edges), with "insert or
+ignore" so concurrent writers of the same artifact never fail: on SQLite, and on
+PostgreSQL with persistent connections, by statements compiled once by SQLAlchemy and
+run on the thread's own DBAPI connection (PostgreSQL: in autocommit, row and edges in
+one pipeline); otherwise through SQLAlchemy Core. The cache-hit lookup, the hottest path
+in provkit, runs a compiled statement on a cursor of that connection; on SQLite a row
+the thread read before is reused while ``PRAGMA data_version`` says nobody committed.
 """
 
 from __future__ import annotations
