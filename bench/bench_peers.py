@@ -6,7 +6,8 @@ and floors measured in the same run (a bare stdlib sqlite3 primary-key SELECT, a
 1-row INSERT + commit in WAL/NORMAL mode, a psycopg PK SELECT in autocommit).
 
 Work: a cache hit of ``f(1, 2)``; distinct small misses in a loop (10,000 for the fast
-tools, fewer for slow ones, reported per 10,000 and marked ``~``); a 5-call chain, all hits.
+tools, fewer for slow ones, reported per 10,000 and marked ``~``), and provkit's inside
+``p.batch()``; a 5-call chain, all hits.
 
 Each contender runs in its own process in each round; rounds rotate who goes first.
 Medians, spread (min..max over rounds) and the ratio to provkit are printed. Peers are
@@ -80,6 +81,8 @@ DRIVERS = {
         out["hit"] = hit_time(lambda: f(1, 2), 2000)
         counter = iter(range(10**9))
         out["miss"] = per_call(lambda: f(next(counter), 7), misses)
+        with p.batch(every=1000, seconds=0.5):
+            out["miss_batched"] = per_call(lambda: f(next(counter), 7), misses)
         out["chain"] = hit_time(lambda: s5(s4(s3(s2(s1(1))))), 500)
     """,
     "joblib": """
@@ -148,6 +151,8 @@ DRIVERS = {
             conn.execute("CREATE TABLE IF NOT EXISTS t (id text PRIMARY KEY)")
             conn.execute("INSERT INTO t VALUES ('x1abc') ON CONFLICT DO NOTHING")
             out["pg_hit"] = hit_time(lambda: conn.execute("SELECT id FROM t WHERE id = %s", ("x1abc",)).fetchone(), 2000)
+            rows = iter(range(10**9))
+            out["pg_insert"] = per_call(lambda: conn.execute("INSERT INTO t VALUES (%s)", (f"r{next(rows)}",)), 1000)
     """,
 }
 
@@ -200,6 +205,11 @@ def main() -> None:
     samples: dict[str, dict[str, list[float]]] = {name: {} for name in contenders}
     names = list(contenders)
     try:
+        import psycopg
+
+        with psycopg.connect(server.info["url"], autocommit=True) as admin:  # whoever runs first finds it
+            for round_ in range(args.rounds):
+                admin.execute(f"CREATE DATABASE peers_{round_}")
         for round_ in range(args.rounds):
             shift = round_ % len(names)
             for name in names[shift:] + names[:shift]:
@@ -221,6 +231,7 @@ def main() -> None:
 
 def print_table(samples: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
     rows = [("hit f(1, 2)", "hit", 1e6, "µs"), ("10,000 small misses", "miss", 10_000, "s"),
+            ("10,000 small misses inside p.batch(every=1000, seconds=0.5)", "miss_batched", 10_000, "s"),
             ("5-call chain, all hits", "chain", 1e6, "µs")]  # fmt: skip
     print(f"{args.rounds} rounds, medians (min..max); ratio = contender / provkit embedded")
     for label, key, scale, unit in rows:
@@ -238,6 +249,9 @@ def print_table(samples: dict[str, dict[str, list[float]]], args: argparse.Names
     pg_hit = samples["floor"].get("pg_hit")
     if pg_hit:
         print(f"\npsycopg PK SELECT, autocommit (floor): {statistics.median(pg_hit) * 1e6:,.2f} µs")
+    pg_insert = samples["floor"].get("pg_insert")
+    if pg_insert:
+        print(f"psycopg 1-row INSERT, autocommit, fsync on (floor): {statistics.median(pg_insert) * 1e6:,.2f} µs")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""``with p.batch():`` commits cache-miss rows together, on a real SQLite file."""
+"""``with p.batch():`` commits cache-miss rows together, on a real SQLite file and a real
+PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -9,24 +10,50 @@ import sys
 import textwrap
 
 import pytest
+import sqlalchemy as sa
 
 import provkit as p
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request):
+    return request.param
+
+
 @pytest.fixture
-def repo(tmp_path):
+def repo(tmp_path, backend, request):
+    db = f"sqlite:///{tmp_path}/db.sqlite"
+    if backend == "postgres":
+        db = request.getfixturevalue("postgres_url")
     config = {
         "blobstores": {"disk": {"type": "disk", "cachedir": str(tmp_path / "blobs")}},
-        "artifact_repos": {"local": {"type": "sqlite", "db": f"sqlite:///{tmp_path}/db.sqlite", "store": "disk"}},
+        "artifact_repos": {"local": {"type": backend, "db": db, "store": "disk"}},
     }
     p.load_config(config)
     yield p.get_default_repo()
 
 
+@pytest.fixture
+def committed(repo, tmp_path, backend):
+    """Counts the rows another connection (another process, say) can see."""
+
+    def count() -> int:
+        if backend == "sqlite":
+            return _committed(tmp_path)
+        engine = sa.create_engine(repo.url, poolclass=sa.NullPool)
+        try:
+            with engine.connect() as conn:
+                return conn.execute(sa.text("select count(*) from artifacts where name like '%square%'")).scalar()
+        finally:
+            engine.dispose()
+
+    return count
+
+
 def _committed(tmp_path) -> int:
-    """Rows another connection (another process, say) can see."""
+    """Rows another connection to the SQLite file can see."""
     db = sqlite3.connect(tmp_path / "db.sqlite")
     try:
         return db.execute("select count(*) from artifacts where name like '%square%'").fetchone()[0]
@@ -43,29 +70,29 @@ def _square_fn(calls: list):
     return square
 
 
-def test_rows_are_committed_when_the_block_ends_and_seen_by_this_thread_before(repo, tmp_path):
+def test_rows_are_committed_when_the_block_ends_and_seen_by_this_thread_before(repo, committed):
     calls: list = []
     square = _square_fn(calls)
     with p.batch(every=1000, seconds=600):
         results = [square(i) for i in range(50)]
-        assert _committed(tmp_path) == 0  # nothing visible outside yet
+        assert committed() == 0  # nothing visible outside yet
         again = [square(i) for i in range(50)]  # this thread sees its own rows: hits
         assert calls == list(range(50))
         assert [a.artifact.id for a in again] == [r.artifact.id for r in results]
-    assert _committed(tmp_path) == 50
+    assert committed() == 50
     assert p.load_artifact(results[7].artifact.id).value == 49
 
 
-def test_every_n_rows_commits(repo, tmp_path):
+def test_every_n_rows_commits(repo, committed):
     square = _square_fn([])
     with p.batch(every=10, seconds=600):
         for i in range(25):
             square(i)
-        assert _committed(tmp_path) == 20
-    assert _committed(tmp_path) == 25
+        assert committed() == 20
+    assert committed() == 25
 
 
-def test_after_seconds_the_next_row_commits(repo, tmp_path):
+def test_after_seconds_the_next_row_commits(repo, committed):
     square = _square_fn([])
     with p.batch(every=1000, seconds=0.05):
         square(1)
@@ -73,37 +100,37 @@ def test_after_seconds_the_next_row_commits(repo, tmp_path):
 
         time.sleep(0.1)
         square(2)
-        assert _committed(tmp_path) == 2
+        assert committed() == 2
 
 
-def test_other_uses_of_the_repository_commit_first(repo, tmp_path):
+def test_other_uses_of_the_repository_commit_first(repo, committed):
     square = _square_fn([])
     with p.batch(every=1000, seconds=600):
         made = [square(i) for i in range(5)]
         found = list(p.find_artifacts({"name": "batch.square"}))  # a query sees every row
         assert len(found) == 5
-        assert _committed(tmp_path) == 5
+        assert committed() == 5
         square(10)
         p.create_set([m.artifact.id for m in made], "five")  # a write elsewhere does not wait
-        assert _committed(tmp_path) == 6
+        assert committed() == 6
 
 
-def test_an_exception_in_the_block_still_commits_what_was_computed(repo, tmp_path):
+def test_an_exception_in_the_block_still_commits_what_was_computed(repo, committed):
     square = _square_fn([])
     with pytest.raises(RuntimeError, match="boom"), p.batch(every=1000, seconds=600):
         square(3)
         raise RuntimeError("boom")
-    assert _committed(tmp_path) == 1
+    assert committed() == 1
 
 
-def test_nested_batches_follow_the_outer_one(repo, tmp_path):
+def test_nested_batches_follow_the_outer_one(repo, committed):
     square = _square_fn([])
     with p.batch(every=1000, seconds=600):
         with p.batch(every=1, seconds=600):
             square(1)
             square(2)
-        assert _committed(tmp_path) == 0
-    assert _committed(tmp_path) == 2
+        assert committed() == 0
+    assert committed() == 2
 
 
 @pytest.mark.parametrize("kwargs", [{"every": 0}, {"every": 1.5}, {"seconds": 0}, {"seconds": "1"}])

@@ -26,6 +26,6 @@ def test_a_hit_is_one_select_and_counts_the_time_saved(sqlite_config):
     finally:
         dbapi.set_trace_callback(None)
     reads = [s for s in statements if "FROM artifacts" in s]
-    assert len(reads) == 3, reads
+    assert 1 <= len(reads) <= 3, reads  # at most one per hit (a repeat may reuse the thread's row)
     stats = p.stats()
     assert stats["hits"] == 3 and stats["time_saved"] == 3 * made.artifact.compute_duration > 0

@@ -262,6 +262,10 @@ def _shape_of(value: Any) -> str | None:
     return None
 
 
+_new_proxy = wrapt.ObjectProxy.__new__
+_init_proxy = wrapt.ObjectProxy.__init__
+
+
 class ArtifactProxy(wrapt.ObjectProxy):
     """The value of an artifact, behaving exactly like it, plus ``.artifact``.
 
@@ -274,12 +278,18 @@ class ArtifactProxy(wrapt.ObjectProxy):
     _provkit_proxy = True
 
     def __new__(cls, value: Any, artifact: Artifact) -> ArtifactProxy:
-        if cls is ArtifactProxy:
-            cls = _SHAPES[_shape_of(value)]
-        return super().__new__(cls)
+        if cls is ArtifactProxy:  # special methods Python looks up on the type itself
+            kind = type(value)
+            found = _PROXY_CLASS.get(kind)
+            if found is None:
+                found = _SHAPES[_shape_of(value)]
+                if len(_PROXY_CLASS) < 4096:  # types are few; a bound all the same
+                    _PROXY_CLASS[kind] = found
+            cls = found
+        return _new_proxy(cls)
 
     def __init__(self, value: Any, artifact: Artifact) -> None:
-        super().__init__(value)
+        _init_proxy(self, value)
         self._self_artifact = artifact
         # A second reference to the value: numpy reuses the buffer of an operand whose
         # refcount is 1 ("temporary elision"); through the C proxy that would make
@@ -345,6 +355,7 @@ _SHAPES: dict[str | None, type] = {
     None: ArtifactProxy, "callable": _CallableArtifactProxy, "path": _PathArtifactProxy,
     "iterator": _IteratorArtifactProxy,
 }  # fmt: skip
+_PROXY_CLASS: dict[type, type] = {}  # the value's type -> its proxy class
 
 
 class ArtifactRef:

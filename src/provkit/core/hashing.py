@@ -316,10 +316,29 @@ def plain_key(obj: Any) -> str:
 _NO_PROXIES: list[Any] = []  # shared, never mutated: returned when nothing was found
 
 
+# Keys of small ints and short strs, the commonest arguments (a dict per type: 1 == True).
+_KNOWN_INTS: dict[int, str] = {}
+_KNOWN_STRS: dict[str, str] = {}
+_KNOWN_MAX = 4096
+
+
+def _remember(known: dict, obj: Any) -> str:
+    key = known[obj] = plain_key(obj)
+    if len(known) > _KNOWN_MAX:
+        known.clear()
+    return key
+
+
 def hash_with_proxies(obj: Any) -> tuple[str, list[Any]]:
     """Hash ``obj`` and return the ArtifactProxies (and registry datasets / executions)
     found inside its builtin containers: the lineage parents of a call."""
     t = type(obj)
+    if t is int and -(2**31) <= obj < 2**31:
+        key = _KNOWN_INTS.get(obj)
+        return key or _remember(_KNOWN_INTS, obj), _NO_PROXIES
+    if t is str and len(obj) <= 64:
+        key = _KNOWN_STRS.get(obj)
+        return key or _remember(_KNOWN_STRS, obj), _NO_PROXIES
     if t in _SCALARS and t is not bytes:
         return plain_key(obj), _NO_PROXIES
     if getattr(t, "_provkit_proxy", False) is True:

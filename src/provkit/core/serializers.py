@@ -141,6 +141,9 @@ class _temporary_path:
 
 def get_serializer(name: str) -> Serializer:
     """The serializer registered under ``name``; a clear error lists the known ones."""
+    found = _REGISTRY.get(name)
+    if found is not None:  # registered already (builtins never replace a registration)
+        return found
     _ensure_builtins()
     if name.startswith("pd_"):
         _ensure_pandas()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import logging
 import marshal
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -68,6 +69,18 @@ _warned: set[tuple[str, int]] = set()
 _lock = threading.Lock()
 
 
+def user_stacklevel() -> int:
+    """``warnings.warn``'s stacklevel, called from the warning function, of the first
+    frame outside provkit: a warning points at the user's line (the caller of a decorated
+    function), however many provkit frames lie between."""
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("provkit."):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def check_source(name: str, version: int, recorded: str | None, current: str) -> None:
     """Warn (once per name and version in this process) when ``recorded`` is another source."""
     if recorded is None or recorded == current:
@@ -83,4 +96,4 @@ def check_source(name: str, version: int, recorded: str | None, current: str) ->
         f"warnings.filterwarnings('ignore', category=provkit.SourceChangedWarning)"
     )
     log.warning(message)
-    warnings.warn(message, SourceChangedWarning, stacklevel=5)  # at the caller of the decorated function
+    warnings.warn(message, SourceChangedWarning, stacklevel=user_stacklevel())

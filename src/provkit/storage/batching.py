@@ -2,7 +2,7 @@
 
 Each cache miss normally commits its own row: committed means it survives a crash of the
 process. In a loop of thousands of tiny calls that commit is most of the cost. Inside
-``batch(every=N, seconds=T)`` the SQLite repositories used by this thread commit every
+``batch(every=N, seconds=T)`` the SQL repositories used by this thread commit every
 ``N`` rows or ``T`` seconds, and when the block ends (also on an exception). Meanwhile:
 
 * this thread sees its own uncommitted rows (a repeated call is a hit); other threads and
@@ -13,7 +13,9 @@ process. In a loop of thousands of tiny calls that commit is most of the cost. I
 * any other use of the repository in this thread (queries, sets, registry writes) first
   commits what is pending.
 
-PostgreSQL repositories commit per call as usual (their per-call cost is the round trip).
+On PostgreSQL the rows wait in the process until the commit, which sends them all in one
+pipelined transaction (a miss then costs its lookup's round trip only); a failure of that
+commit raises with a note that none of its rows were written.
 """
 
 from __future__ import annotations

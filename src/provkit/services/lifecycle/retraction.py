@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 import warnings
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from provkit.core.artifacts import record_id_of
 from provkit.core.errors import ProvkitError, QueryError
 from provkit.core.runs import current_user
+from provkit.core.source_check import user_stacklevel
 from provkit.core.status import use_status
 from provkit.services.lifecycle.marks import Mark, marks_for
 from provkit.services.lifecycle.pins import check_exists, check_reason, resolve_repo
@@ -71,6 +73,8 @@ class Taint:
 _state: dict[str, Any] = {"policy": "warn"}
 _cache_lock = threading.Lock()
 _cache: dict[int, tuple[float, int, dict[str, Mark]]] = {}  # id(marks) -> (read at, generation, retracted)
+# id(repo) -> (until when it is known to hold no retraction, a weak reference to it)
+_clear_until: dict[int, tuple[float, weakref.ref]] = {}
 
 
 def set_on_tainted(policy: str) -> None:
@@ -106,6 +110,7 @@ def unretract(record: Any, repo: Repository | str | None = None) -> bool:
 def _forget(repo: Repository) -> None:
     with _cache_lock:
         _cache.pop(id(marks_for(repo)), None)
+        _clear_until.clear()  # every repository re-reads (a chain shares its members' marks)
 
 
 def retracted(repo: Repository | str | None = None) -> dict[str, Mark]:
@@ -163,9 +168,19 @@ def taint_of(record: Any, repo: Repository | str | None = None) -> Taint | None:
 
 
 def _check_loaded(repo: Repository, artifact: Any) -> None:
-    """Called as a value is loaded: warn / raise when it is tainted (the policy says)."""
+    """Called as a value is loaded: warn / raise when it is tainted (the policy says).
+
+    The cache-hit path: while a repository is known to hold no retraction (re-read at
+    most once a second, and at once after a retraction made in this process), this is
+    one dict look-up and a clock read."""
     policy = _state["policy"]
-    if policy == "ignore" or not retracted(repo):
+    if policy == "ignore":
+        return
+    clear = _clear_until.get(id(repo))
+    if clear is not None and clear[1]() is repo and time.monotonic() < clear[0]:
+        return
+    if not retracted(repo):
+        _clear_until[id(repo)] = (time.monotonic() + _REFRESH_SECONDS, weakref.ref(repo))
         return
     taint = taint_of(artifact.id, repo)
     if taint is None:
@@ -174,7 +189,7 @@ def _check_loaded(repo: Repository, artifact: Any) -> None:
     if policy == "raise":
         raise TaintedArtifactError(message, artifact_id=artifact.id, retracted_id=taint.retracted_id)
     log.warning(message)
-    warnings.warn(message, TaintedWarning, stacklevel=4)
+    warnings.warn(message, TaintedWarning, stacklevel=user_stacklevel())
 
 
 _KEYS = ("retracted", "tainted")

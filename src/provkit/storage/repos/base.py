@@ -238,7 +238,8 @@ class Repository(ABC):
         return self._fetch_run(run_id)
 
     def load_value(self, artifact: Artifact) -> Any:
-        """Deserialize the artifact's value (inline bytes or the blob under value_id).
+        """Deserialize the artifact's value (inline bytes or the blob under value_id);
+        values of some kinds come back wrapped (file artifacts: a FileSet bound here).
 
         The stored bytes are checked against the recorded digest (and MAC, in a signed
         repository) before they are deserialized; a corrupt copy in a chained store is
@@ -246,10 +247,7 @@ class Repository(ABC):
         """
         for check in load_checks():  # e.g. retraction: a tainted value warns or raises
             check(self, artifact)
-        return self._wrap(artifact, values.load_value(self, artifact))
-
-    def _wrap(self, artifact: Artifact, value: Any) -> Any:
-        """Values of some kinds come back wrapped (file artifacts: a FileSet bound here)."""
+        value = values.load_value(self, artifact)
         wrap = value_wrapper(artifact.kind)
         return value if wrap is None else wrap(value, self, artifact)
 

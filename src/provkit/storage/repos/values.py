@@ -13,9 +13,12 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any
 
+from xxhash import xxh3_128_hexdigest as _hexdigest
+
 from provkit.core import file_cache
 from provkit.core.errors import BlobCorruptError, BlobMissingError, SerializationError, UntrustedValueError
 from provkit.core.integrity import (
+    DIGEST_PREFIX,
     Seal,
     blob_input_context,
     check,
@@ -180,10 +183,11 @@ def load_value(repo: Repository, artifact: Artifact) -> Any:
     A corrupt copy in a chained store is skipped and replaced from a good one."""
     serializer = get_serializer(artifact.serializer)
     kwargs = artifact.load_kwargs or {}
-    seal = seal_of(artifact)
+    seal = artifact._seal or seal_of(artifact)
     data = artifact._value_bytes
     if data is not None:  # inline: the cache-hit hot path, kept lean
-        if repo.signer is not None or (seal.value_digest is not None and seal.value_digest != digest(data)):
+        recorded = seal.value_digest
+        if repo.signer is not None or (recorded is not None and recorded != DIGEST_PREFIX + _hexdigest(data)):
             what = "inline " + _what(artifact)
             check(data, seal.value_digest, seal.value_mac, repo.signer, _value_ctx(artifact), what)
         try:

@@ -109,7 +109,6 @@ class PostgresRepo(SqlRepo):
         if not persistent_connections:
             engine_options.setdefault("poolclass", sa.NullPool)
         super().__init__(url.render_as_string(hide_password=False), store, engine_options=engine_options, **options)
-        self._end_reads = not self.persistent_connections  # persistent lookups run in autocommit
 
     def _make_engine(self, db: str, engine_options: dict) -> sa.Engine:
         engine = super()._make_engine(db, engine_options)

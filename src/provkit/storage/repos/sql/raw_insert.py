@@ -28,7 +28,10 @@ class RawInsert:
         processors: list[Callable[[Any], Any] | None] = []
         for name in order:
             column = table.columns[name]
-            processors.append(column.type.dialect_impl(dialect).bind_processor(dialect))
+            process = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None and isinstance(column.type, sa.JSON):
+                process = _empty_json_once(process)
+            processors.append(process)
         self.processors = processors
 
     def params(self, row: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
@@ -37,6 +40,23 @@ class RawInsert:
             value = row.get(name)
             values.append(process(value) if process is not None else value)  # None too: JSON null
         return values if self.positional else dict(zip(self.order, values))
+
+
+def _empty_json_once(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's bind processor that encodes None, [] and {} (most rows' options,
+    parents and custom fields) once, not per row; the values bound are the same."""
+    null, empty_list, empty_dict = process(None), process([]), process({})
+
+    def run(value: Any) -> Any:
+        if value is None:
+            return null
+        if not value and type(value) is list:
+            return empty_list
+        if not value and type(value) is dict:
+            return empty_dict
+        return process(value)
+
+    return run
 
 
 def execute_steps(conn: Any, steps: list[tuple[RawInsert, list[Mapping[str, Any]]]]) -> int:
@@ -66,3 +86,27 @@ def run_in_transaction(conn: Any, steps: list[tuple[RawInsert, list[Mapping[str,
     except BaseException:
         conn.rollback()
         raise
+
+
+def run_pipelined(conn: Any, steps: list[tuple[RawInsert, list[Mapping[str, Any]]]]) -> int:
+    """PostgreSQL, ``conn`` a psycopg connection in autocommit: every statement sent in one
+    pipeline, which the server runs as one implicit transaction ending at the pipeline's
+    sync (all or nothing) and answers in one round trip (a lone statement is sent as it
+    is: in autocommit it is its own transaction); returns the first rowcount."""
+    if len(steps) == 1 and len(steps[0][1]) == 1:  # one statement is a transaction of its own
+        statement, rows = steps[0]
+        with conn.cursor() as cursor:
+            cursor.execute(statement.sql, statement.params(rows[0]))
+            return cursor.rowcount
+    cursors = []
+    with conn.pipeline():
+        for statement, rows in steps:
+            cursor = conn.cursor()
+            if len(rows) == 1:
+                cursor.execute(statement.sql, statement.params(rows[0]))
+            else:
+                cursor.executemany(statement.sql, [statement.params(r) for r in rows])
+            cursors.append(cursor)
+    for cursor in cursors:
+        cursor.close()
+    return cursors[0].rowcount

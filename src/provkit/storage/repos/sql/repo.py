@@ -1,10 +1,12 @@
 """The SQL repository (SQLite embedded default; PostgreSQL for teams).
 
-Writes go through SQLAlchemy Core in one transaction per artifact (record + lineage
-edges), with "insert or ignore" so concurrent writers of the same artifact never
-fail. The cache-hit lookup, the hottest path in provkit, runs a statement compiled
-once by SQLAlchemy on a per-thread DBAPI connection: the same SQL, without ~40 µs
-of per-call machinery.
+An artifact is written in one transaction (record + lineage edges), with "insert or
+ignore" so concurrent writers of the same artifact never fail: on SQLite, and on
+PostgreSQL with persistent connections, by statements compiled once by SQLAlchemy and
+run on the thread's own DBAPI connection (PostgreSQL: in autocommit, row and edges in
+one pipeline); otherwise through SQLAlchemy Core. The cache-hit lookup, the hottest path
+in provkit, runs a compiled statement on a cursor of that connection; on SQLite a row
+the thread read before is reused while ``PRAGMA data_version`` says nobody committed.
 """
 
 from __future__ import annotations
@@ -31,9 +33,16 @@ from provkit.storage.blobstores.base import BlobStore
 from provkit.storage.repos.base import Repository, check_limit
 from provkit.storage.repos.extensions import compiled
 from provkit.storage.repos.sql import schema
-from provkit.storage.repos.sql.batched import commit_before_other_use, commit_pending, insert_batched
+from provkit.storage.repos.sql.batched import (
+    buffer_batched,
+    buffered_artifact,
+    commit_before_other_use,
+    commit_pending,
+    insert_batched,
+)
 from provkit.storage.repos.sql.migrate import check_schema, ensure_schema
-from provkit.storage.repos.sql.raw_insert import RawInsert, run_in_transaction
+from provkit.storage.repos.sql.raw_insert import RawInsert, run_in_transaction, run_pipelined
+from provkit.storage.repos.sql.roles import check_permission
 from provkit.storage.repos.sql.rows import (
     FULL_COLUMNS,
     HIT_COLUMNS,
@@ -45,6 +54,7 @@ from provkit.storage.repos.sql.rows import (
 )
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
+_ROW_CACHE_SIZE = 512  # hit rows kept per thread and SQLite repository
 
 
 def _after_fork_in_child() -> None:
@@ -118,9 +128,17 @@ class SqlRepo(Repository):
         self._rest_sql = self._select_by_id(REST_COLUMNS)
         self._positional = dialect.paramstyle in ("qmark", "numeric", "format")
         # sqlite3 opens no transaction for a SELECT; other drivers do, and must end it
-        self._end_reads = dialect.name != "sqlite"
+        # (PostgreSQL's persistent lookup connections run in autocommit instead)
+        self._end_reads = dialect.name != "sqlite" and not getattr(self, "persistent_connections", False)
         self._raw_writes = dialect.name == "sqlite"
-        if self._raw_writes:
+        # Repeated lookups of a row on SQLite ask ``PRAGMA data_version`` (which changes
+        # when any other connection commits) instead of reading the row again; only when
+        # every other use of the database is another connection than this thread's.
+        self._row_cache = self._raw_writes and isinstance(self._engine.pool, (sa.pool.QueuePool, sa.pool.NullPool))
+        # PostgreSQL with persistent connections: rows written on the lookup connection in
+        # autocommit (one round trip per miss); inside p.batch() kept until its commit
+        self._direct_writes = dialect.name == "postgresql" and not self._end_reads
+        if self._raw_writes or self._direct_writes:
             sa.event.listen(self._engine, "begin", lambda conn: commit_before_other_use(self))
         _live_repos.add(self)
 
@@ -211,8 +229,39 @@ class SqlRepo(Repository):
         return row
 
     def _fetch(self, artifact_id: str) -> Artifact | None:
-        row = self._row_by_id(self._lookup_sql, artifact_id)
+        local = self._local
+        if self._direct_writes and getattr(local, "pending", 0):  # rows of this thread's p.batch()
+            found = buffered_artifact(self, artifact_id)
+            if found is not None:
+                return found
+        execute = getattr(local, "execute", None)
+        if execute is None or self._end_reads:
+            row = self._row_by_id(self._lookup_sql, artifact_id)
+            if not self._end_reads:  # later lookups: one cursor of the driver's own, reused
+                local.execute = self._raw().driver_connection.cursor().execute
+                local.rows, local.version = {}, None
+        elif self._row_cache:  # SQLite: rows this thread read stay good while nobody commits
+            version = execute("PRAGMA data_version").fetchone()[0]
+            rows = local.rows
+            if version != local.version:
+                rows.clear()
+                local.version = version
+            row = rows.get(artifact_id)
+            if row is None:
+                row = execute(self._lookup_sql, (artifact_id,)).fetchone()
+                if row is not None:
+                    if len(rows) >= _ROW_CACHE_SIZE:
+                        rows.clear()
+                    rows[artifact_id] = row
+        else:  # one statement on the driver's own connection object
+            row = execute(self._lookup_sql, (artifact_id,) if self._positional else {"id": artifact_id}).fetchone()
         return None if row is None else artifact_from_hit_row(self, row, self._fetch_rest)
+
+    def _forget_row(self, artifact_id: str) -> None:
+        """This thread's connection rewrote the row: its cached copy is stale."""
+        rows = getattr(self._local, "rows", None)
+        if rows:
+            rows.pop(artifact_id, None)
 
     def commit_pending(self) -> None:
         """Commit rows this thread wrote inside ``p.batch()`` and has not committed yet."""
@@ -256,10 +305,15 @@ class SqlRepo(Repository):
             {"artifact_id": artifact.id, "input_artifact_id": i} for i in dict.fromkeys(artifact.input_artifact_ids)
         ]
         kind = "artifact_replace" if replace else "artifact"
-        if self._raw_writes:  # SQLite: straight on this thread's connection, one transaction
+        if self._raw_writes or self._direct_writes:  # on this thread's connection, one transaction
             raw = self._raw_statements
             steps = [(raw[kind], [row])] + ([(raw["edges"], edges)] if edges else [])
             open_batch = current_batch()
+            if self._direct_writes:  # PostgreSQL
+                if open_batch is not None:
+                    return buffer_batched(self, open_batch, artifact, steps)
+                return bool(self.run_pipelined(steps))
+            self._forget_row(artifact.id)
             if open_batch is not None:
                 return insert_batched(self, open_batch, steps)
             return bool(run_in_transaction(self._raw(), steps))
@@ -269,6 +323,15 @@ class SqlRepo(Repository):
             if edges:
                 conn.execute(statements["edges"], edges)
         return bool(result.rowcount)
+
+    def run_pipelined(self, steps: list) -> int:
+        """PostgreSQL: ``steps`` as one pipelined implicit transaction on this thread's
+        connection (a refused privilege is a PermissionDeniedError, as elsewhere)."""
+        try:
+            return run_pipelined(self._raw().driver_connection, steps)
+        except Exception as exc:
+            check_permission(exc, self._engine.url.username)
+            raise
 
     @functools.cached_property
     def _raw_statements(self) -> dict[str, RawInsert]:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from provkit.core.errors import PermissionDeniedError
 
-__all__ = ["ROLE_PRIVILEGES", "create_roles", "translate_permission_errors"]
+__all__ = ["ROLE_PRIVILEGES", "check_permission", "create_roles", "translate_permission_errors"]
 
 #: role suffix -> table privileges
 ROLE_PRIVILEGES = {
@@ -60,12 +60,17 @@ def translate_permission_errors(engine: sa.Engine) -> None:
     role would allow it."""
 
     def handle(context: Any) -> None:
-        original = context.original_exception
-        if getattr(original, "sqlstate", None) == "42501":  # insufficient_privilege
-            user = context.engine.url.username if context.engine is not None else None
-            raise PermissionDeniedError(
-                f"database user {user!r} may not do this ({str(original).splitlines()[0]}); "
-                "writing needs the provkit_writer role (`provkit db roles`, then GRANT provkit_writer TO you)"
-            ) from original
+        user = context.engine.url.username if context.engine is not None else None
+        check_permission(context.original_exception, user)
 
     sa.event.listen(engine, "handle_error", handle)
+
+
+def check_permission(original: BaseException, user: str | None) -> None:
+    """Raise a PermissionDeniedError for a driver error that is "permission denied" (the
+    SQL statements provkit runs on the driver's own connection pass here too)."""
+    if getattr(original, "sqlstate", None) == "42501":  # insufficient_privilege
+        raise PermissionDeniedError(
+            f"database user {user!r} may not do this ({str(original).splitlines()[0]}); "
+            "writing needs the provkit_writer role (`provkit db roles`, then GRANT provkit_writer TO you)"
+        ) from original

@@ -95,8 +95,8 @@ def artifact_from_hit_row(repo: Any, row: Any, fetch_rest: Callable[[str], Any])
      a.compute_duration) = row[:10]  # fmt: skip
     a._seal = Seal(*row[10:])
     a.composite = bool(composite)
-    a._value_bytes = bytes(value_bytes) if value_bytes is not None else None
-    a.load_kwargs = _load_kwargs(load_kwargs)
+    a._value_bytes = value_bytes if value_bytes is None or type(value_bytes) is bytes else bytes(value_bytes)
+    a.load_kwargs = None if load_kwargs is None or load_kwargs == "null" else from_json(load_kwargs)
     return Artifact.from_row(repo, a, DeferredFields(fetch_rest, a.id))  # type: ignore[arg-type]
 
 
