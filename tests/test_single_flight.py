@@ -215,3 +215,21 @@ def test_cheap_functions_skip_the_lease_after_their_first_computation(tmp_path, 
 def test_min_seconds_must_be_a_duration(tmp_path, request):
     with pytest.raises(ConfigError, match="single_flight_min_seconds"):
         p.load_config(_config("sqlite", tmp_path, request, single_flight_min_seconds=-1))
+
+
+def test_a_result_stored_between_lookup_and_acquire_is_loaded_not_recomputed(memory_repo):
+    """A holder may store its result and release its lease right after the caller's lookup
+    missed: the caller then gets the lease, and must look again rather than compute."""
+
+    @p.provenance(single_flight=False)  # no lease of our own in the way
+    def made(x):
+        return x * 2
+
+    stored = made(21)  # as the other process would have stored it
+    computed = []
+    stats.reset()
+    out = single_flight.run(memory_repo, stored.artifact.id, "made", lambda: computed.append(1),
+                            lambda artifact: memory_repo.load_value(artifact))  # fmt: skip
+    assert out == 42 and computed == []
+    assert stats.get("single_flight.found_after_acquire") == 1
+    assert leases_for(memory_repo).holder(stored.artifact.id) is None  # released

@@ -9,6 +9,8 @@ zeroes them. Counters are per process (a Dask worker keeps its own). Names in us
 - ``single_flight.loaded_after_wait``: waits that ended by loading the other's result;
 - ``single_flight.computed_after_wait``: waits that ended computing here (the holder
   raised or died).
+- ``single_flight.found_after_acquire``: leases taken for a result another process had
+  just stored (loaded, not recomputed).
 """
 
 from __future__ import annotations

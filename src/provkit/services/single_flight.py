@@ -226,7 +226,7 @@ def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any
     owner = owner_id()
     if table.try_acquire(artifact_id, owner, time.time(), ttl):
         stats.add("single_flight.acquired")
-        return _holding(table, artifact_id, owner, ttl, compute)
+        return _holding(repo, table, artifact_id, owner, ttl, compute, load)
     stats.add("single_flight.waits")
     started = time.perf_counter()
     holder = table.holder(artifact_id)
@@ -244,7 +244,7 @@ def run(repo: Repository, artifact_id: str, name: str, compute: Callable[[], Any
             _waited(started, name, artifact_id, "computing it here (the holder failed or died)")
             stats.add("single_flight.computed_after_wait")
             stats.add("single_flight.acquired")
-            return _holding(table, artifact_id, owner, ttl, compute)
+            return _holding(repo, table, artifact_id, owner, ttl, compute, load)
         if timeout is not None and time.perf_counter() - started > timeout:
             _waited(started, name, artifact_id, "gave up")
             holder = table.holder(artifact_id)
@@ -269,7 +269,15 @@ def _waited(started: float, name: str, artifact_id: str, outcome: str) -> float:
     return waited
 
 
-def _holding(table: LeaseTable, artifact_id: str, owner: str, ttl: float, compute: Callable[[], Any]) -> Any:
+def _holding(repo: Repository, table: LeaseTable, artifact_id: str, owner: str, ttl: float,
+             compute: Callable[[], Any], load: Callable[[Any], Any]) -> Any:  # fmt: skip
+    # a holder may have stored the artifact and released its lease between our lookup
+    # and our acquire: look once more before computing
+    done = repo.lookup(artifact_id)
+    if done is not None:
+        table.release(artifact_id, owner)
+        stats.add("single_flight.found_after_acquire")
+        return load(done)
     beat = _heartbeat()
     beat.hold(table, artifact_id, ttl)
     try:
