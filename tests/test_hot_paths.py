@@ -130,3 +130,35 @@ def test_postgres_batch_rows_wait_in_the_process_and_fail_together(pg_repo):
             pg_repo.save(_artifact(f"x1ok{i}"), i)
         assert _count(pg_repo, "artifacts") == 2  # every=2: the first two were committed
     assert _count(pg_repo, "artifacts") == 3
+
+
+def test_a_dropped_postgres_repository_closes_its_connections(postgres_url, tmp_path):
+    """The engine's listener must not keep its repository (and the lookup connection each
+    thread holds) alive: a process that makes repositories over and over would run the
+    server out of connections."""
+    import gc
+    import time
+
+    name = sa.engine.make_url(postgres_url).database
+    admin = sa.create_engine(postgres_url.rsplit("/", 1)[0] + "/postgres", poolclass=sa.NullPool)
+
+    def connections() -> int:
+        with admin.connect() as conn:
+            sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = :name"
+            return conn.execute(sa.text(sql), {"name": name}).scalar()
+
+    for i in range(3):
+        repo = PostgresRepo(postgres_url, DiskStore(tmp_path / "blobs"))
+        tracked = p.provenance(repo=repo, name=f"hot.drop{i}")(lambda x: x + 1)
+        assert tracked(1) == 2 and tracked(1) == 2  # a miss and a hit on the lookup connection
+        assert connections() >= 1
+        del repo, tracked
+        deadline = time.monotonic() + 10  # the lease heartbeat drops its row in the background
+        while True:
+            gc.collect()
+            left = connections()
+            if left == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert left == 0
+    admin.dispose()

@@ -233,3 +233,28 @@ def test_a_result_stored_between_lookup_and_acquire_is_loaded_not_recomputed(mem
     assert out == 42 and computed == []
     assert stats.get("single_flight.found_after_acquire") == 1
     assert leases_for(memory_repo).holder(stored.artifact.id) is None  # released
+
+
+def test_an_explicit_repository_never_opens_the_embedded_default(tmp_path):
+    """Single-flight reads its settings on a miss; without a config that must not build
+    (create, or fail on an old schema of) the embedded repository nobody asked for."""
+    script = f"""
+import provkit as p
+from provkit.storage.blobstores.disk import DiskStore
+from provkit.storage.repos.sql import SqlRepo
+repo = SqlRepo("sqlite:///{tmp_path / "own.sqlite"}", DiskStore("{tmp_path / "blobs"}"))
+
+@p.provenance(repo=repo)
+def f(x):
+    return x + 1
+
+assert f(1) == 2 and f(1) == 2
+with p.using_repo(repo):
+    assert p.provenance(name="g")(lambda x: x * 3)(2) == 6
+"""
+    home = tmp_path / "home"
+    env = {**os.environ, "PROVKIT_HOME": str(home), "PYTHONPATH": str(SRC)}
+    env.pop("PROVKIT_CONFIG", None)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert not home.exists() or not any(home.iterdir()), sorted(os.listdir(home))

@@ -87,7 +87,7 @@ def _positive(key: str, value: Any) -> float:
 
 def settings_now() -> dict[str, Any]:
     """The single-flight settings in force: ``set_single_flight`` over the config over defaults."""
-    raw = settings.current_config().raw
+    raw = settings.top_level_settings()
     out = dict(DEFAULTS)
     for key in DEFAULTS:
         if key in raw and raw[key] is not None:

@@ -14,7 +14,7 @@ from provkit.storage.config import Config, embedded_config, from_config, load_ya
 from provkit.storage.repos import Repository, default_location
 
 __all__ = [
-    "load_config", "load_yaml_config", "current_config", "get_config", "get_repo_by_name",
+    "load_config", "load_yaml_config", "current_config", "get_config", "get_repo_by_name", "top_level_settings",
     "set_default_repo", "get_default_repo", "using_repo", "get_use_cache", "set_use_cache",
     "get_check_mutations", "set_check_mutations", "get_read_only", "set_read_only",
 ]  # fmt: skip
@@ -71,6 +71,20 @@ def get_config() -> Config:
                 _default_repo = chosen
         assert _config is not None
         return _config
+
+
+def top_level_settings() -> Mapping[str, Any]:
+    """The installed config's top-level keys, for feature settings read on a call path.
+
+    With no config loaded and no ``$PROVKIT_CONFIG`` this is empty (the embedded config
+    sets none) and builds nothing: code that uses a repository of its own
+    (``using_repo``, ``@provenance(repo=...)``) never opens the embedded default."""
+    with _lock:
+        if _config is not None:
+            return _config.raw
+    if os.environ.get("PROVKIT_CONFIG"):
+        return get_config().raw
+    return {}
 
 
 def current_config() -> Config:

@@ -17,7 +17,7 @@ import re
 import threading
 import urllib.parse
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -64,6 +64,19 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _commit_hook(repo_ref: weakref.ref) -> Callable[[Any], None]:
+    """The engine's "begin" listener, holding its repository weakly: SQLAlchemy keeps
+    listeners alive as long as the engine, which must not keep the repository (and its
+    connections) alive."""
+
+    def hook(_conn: Any) -> None:
+        repo = repo_ref()
+        if repo is not None:
+            commit_before_other_use(repo)
+
+    return hook
 
 
 def edge_neighbours(engine: sa.Engine, ids: list[str], *, up: bool) -> dict[str, list[str]]:
@@ -139,7 +152,7 @@ class SqlRepo(Repository):
         # autocommit (one round trip per miss); inside p.batch() kept until its commit
         self._direct_writes = dialect.name == "postgresql" and not self._end_reads
         if self._raw_writes or self._direct_writes:
-            sa.event.listen(self._engine, "begin", lambda conn: commit_before_other_use(self))
+            sa.event.listen(self._engine, "begin", _commit_hook(weakref.ref(self)))
         _live_repos.add(self)
 
     # ---- engine and connections ----------------------------------------------------
