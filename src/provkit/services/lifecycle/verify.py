@@ -31,7 +31,7 @@ from provkit.storage.repos.extensions import is_feature_record
 
 __all__ = ["Problem", "VerifyReport", "verify"]
 
-_CHUNK = 8 << 20
+_CHUNK = 256 << 10  # small enough that each piece is hashed while still in the CPU cache
 
 
 @dataclass
