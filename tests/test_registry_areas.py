@@ -194,3 +194,20 @@ def test_cli_ls_datasets_filters_show_their_columns(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "provkit", "ls", "--datasets", "-c", "nonsense"],
                          capture_output=True, text=True, env=env)  # fmt: skip
     assert bad.returncode != 0 and "unknown dataset column(s) nonsense" in bad.stderr
+
+
+def test_retracted_and_tainted_in_dataset_queries(reg):
+    base = reg.register_dataset("r/base", "1.0.0", location_type="meta_only")
+    derived = reg.register_dataset("r/derived", "1.0.0", location_type="meta_only", input_datasets=[base])
+    other = reg.register_dataset("r/other", "1.0.0", location_type="meta_only")
+    p.retract(base.id, "calibration was wrong", repo=reg.repo)
+
+    def ids(query):
+        return {d.id for d in reg.find_datasets(query)}
+
+    assert ids({"retracted": True}) == {base.id}
+    assert ids({"tainted": True}) == {base.id, derived.id}
+    assert ids({"tainted": False}) == {other.id}
+    assert ids({"$or": [{"retracted": True}, {"name": "other"}]}) == {base.id, other.id}
+    with pytest.raises(p.QueryError):
+        reg.find_datasets({"tainted": "yes"})

@@ -27,6 +27,7 @@ from provkit.core.source_check import user_stacklevel
 from provkit.core.status import use_status
 from provkit.services.lifecycle.marks import Mark, marks_for
 from provkit.services.lifecycle.pins import check_exists, check_reason, resolve_repo
+from provkit.services.registry.query import register_dataset_query_rewriter
 from provkit.services.search import register_query_rewriter
 from provkit.storage.repos.base import Repository
 from provkit.storage.repos.extensions import register_load_check
@@ -280,3 +281,4 @@ def status(record: Any, repo: Repository | None = None) -> str | None:
 use_status(status)
 register_load_check(_check_loaded)
 register_query_rewriter(lifecycle_query)
+register_dataset_query_rewriter(lifecycle_query)

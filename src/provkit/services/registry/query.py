@@ -7,19 +7,38 @@ A query addresses a dataset as this document:
     is_overwritable, status, execution_id, creator, created_at, spec, run_id, replaced_by,
     keywords (array), parents (array: writer parents), provenance.* (JSON),
     location_type, url, contact_email, access_api, creation_date,
-    execution.name / .site / .description / .creator (the dataset's execution)
+    execution.name / .site / .description / .creator (the dataset's execution),
+    alias (registry/alias_query.py), retracted / tainted (lifecycle/retraction.py)
 
 e.g. ``{"owner_type": "production", "keywords": "sim", "total_size": {"$gt": 1e9}}``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from provkit.services.query import Fields
 from provkit.services.registry.records import Dataset, parse_version
 
-__all__ = ["DATASET_FIELDS", "dataset_document", "sql_dataset_fields"]
+__all__ = ["DATASET_FIELDS", "dataset_document", "sql_dataset_fields", "register_dataset_query_rewriter",
+           "rewrite_dataset_query"]  # fmt: skip
+
+_rewriters: list[Callable[[dict, Any], Any]] = []
+
+
+def register_dataset_query_rewriter(rewrite: Callable[[dict, Any], Any]) -> None:
+    """Have dataset queries pass through ``rewrite(query, repo)`` first: how features add
+    query keys of their own (retraction: ``retracted``, ``tainted``)."""
+    _rewriters.append(rewrite)
+
+
+def rewrite_dataset_query(query: dict, repo: Any) -> dict:
+    """``query`` after every registered rewriter, for the registry area in ``repo``."""
+    for rewrite in _rewriters:
+        query = rewrite(query, repo)
+    return query
+
 
 _COLUMNS = ("id", "name", "version", "version_major", "version_minor", "version_patch", "replace_iteration",
             "relpath", "owner", "owner_type", "description", "data_org", "nfiles", "total_size", "content_hash",

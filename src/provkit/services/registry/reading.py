@@ -58,6 +58,7 @@ class DatasetReader:
         ``both`` areas (working, then production: ``registry/areas.py``), ``working`` or
         ``production``."""
         from provkit.services.registry.alias_query import expand_aliases
+        from provkit.services.registry.query import rewrite_dataset_query
 
         check_limit(limit)
         parts = [filters_to_query({k: v for k, v in filters.items() if v is not None})]
@@ -69,7 +70,8 @@ class DatasetReader:
             parts.append({"location_type": {"$ne": "dummy"}})
         query = expand_aliases({"$and": parts}, self._areas("both"))
         areas = self._areas(query_mode)
-        found = [d for area in areas for d in area.tables.query_datasets(query, limit)]
+        found = [d for area in areas
+                 for d in area.tables.query_datasets(rewrite_dataset_query(query, area.repo), limit)]  # fmt: skip
         if len(areas) > 1:
             found.sort(key=lambda d: d.created_at, reverse=True)
         return found[:limit]
