@@ -196,37 +196,31 @@ class TrackedFunction:
         note_hit(self.name, artifact, _perf() - t0)
         return result
 
-    def _call(self, t0: float, args: tuple, kwargs: dict) -> Any:
+    def bind_inputs(self, args: tuple, kwargs: dict) -> tuple[dict, tuple, dict, tuple]:
+        """(kargs, varargs) the function is called with and (kargs, varargs) recorded and
+        hashed: defaults merged, ``input_process_fn`` applied, ``remove`` dropped."""
         kargs, varargs = self.binder.bind(args, kwargs)
-        if self.merge_defaults:
-            for n in self.merge_defaults:
-                if isinstance(kargs.get(n), dict):
-                    kargs[n] = {**self.binder.defaults[n], **kargs[n]}
+        for n in self.merge_defaults:
+            if isinstance(kargs.get(n), dict):
+                kargs[n] = {**self.binder.defaults[n], **kargs[n]}
         if self._plain:
-            recorded_kargs, recorded_varargs = kargs, varargs
-        else:
-            inputs = {"kargs": kargs, "varargs": varargs}
-            if self.input_process_fn is not None:
-                inputs = self.input_process_fn({"kargs": dict(kargs), "varargs": tuple(varargs)})
-            recorded_kargs = {k: v for k, v in inputs["kargs"].items() if k not in self.remove}
-            recorded_varargs = tuple(inputs["varargs"])
+            return kargs, varargs, kargs, varargs
+        inputs = {"kargs": kargs, "varargs": varargs}
+        if self.input_process_fn is not None:
+            inputs = self.input_process_fn({"kargs": dict(kargs), "varargs": tuple(varargs)})
+        recorded_kargs = {k: v for k, v in inputs["kargs"].items() if k not in self.remove}
+        return kargs, varargs, recorded_kargs, tuple(inputs["varargs"])
+
+    def _call(self, t0: float, args: tuple, kwargs: dict) -> Any:
+        kargs, varargs, recorded_kargs, recorded_varargs = self.bind_inputs(args, kwargs)
         karg_hashes, vararg_hashes, proxies = self._hash_inputs(recorded_kargs, recorded_varargs)
         if proxies and settings.get_check_mutations():
             self._check_proxies(proxies, recorded_kargs)
-        if self.input_hash_fn is None:  # remembered: calls repeat
-            seen = (tuple(karg_hashes.items()), vararg_hashes)
-            artifact_id = self._ids.get(seen)
-            if artifact_id is None:
-                artifact_id = self.artifact_id(karg_hashes, vararg_hashes)
-                if len(self._ids) >= _IDS_KEPT:
-                    self._ids.clear()
-                self._ids[seen] = artifact_id
-            if self._by_args is not None and not kwargs and len(args) == len(self.binder.names) and _simple(args):
-                if len(self._by_args) >= _IDS_KEPT:
-                    self._by_args.clear()
-                self._by_args[args] = artifact_id
-        else:
-            artifact_id = self.artifact_id(karg_hashes, vararg_hashes)
+        artifact_id = self.artifact_id(karg_hashes, vararg_hashes)
+        if self._by_args is not None and not kwargs and len(args) == len(self.binder.names) and _simple(args):
+            if len(self._by_args) >= _IDS_KEPT:
+                self._by_args.clear()
+            self._by_args[args] = artifact_id
         hash_duration = _perf() - t0
 
         repo = self.resolve_repo()
@@ -253,13 +247,21 @@ class TrackedFunction:
         return result
 
     def artifact_id(self, karg_hashes: dict, vararg_hashes: tuple) -> str:
-        """The artifact id of a call: hash(name, version or auto source hash, input hashes)."""
+        """The artifact id of a call: hash(name, version or auto source hash, input hashes)
+        (remembered per input hashes: calls repeat)."""
         version = self._key_version
         if version is None:
             version = self._key_version = self.source_hash  # version="auto": read once, at first use
         if self.input_hash_fn is None:  # name, version and hashes: plain str/int, keyed directly
-            key = ("provkit.artifact", self.name, version, tuple(sorted(karg_hashes.items())), vararg_hashes)
-            return hashing.plain_key(key) if self._plain_name else hashing.hash(key)
+            seen = (tuple(karg_hashes.items()), vararg_hashes)
+            found = self._ids.get(seen)
+            if found is None:
+                key = ("provkit.artifact", self.name, version, tuple(sorted(karg_hashes.items())), vararg_hashes)
+                found = hashing.plain_key(key) if self._plain_name else hashing.hash(key)
+                if len(self._ids) >= _IDS_KEPT:
+                    self._ids.clear()
+                self._ids[seen] = found
+            return found
         hashes = self.input_hash_fn({"kargs": karg_hashes, "varargs": vararg_hashes})
         items = tuple(sorted(hashes["kargs"].items()))
         return hashing.hash(("provkit.artifact", self.name, version, items, tuple(hashes["varargs"])))

@@ -7,6 +7,7 @@ aliases — what ``dregs ls`` users get with ``--return_cols``."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -67,7 +68,8 @@ def _cells(column: str, registry: Any) -> Callable[[Any], str]:
         return lambda ds: ", ".join(sorted(names.get(ds.id, [])))
     if column in ("execution", "site"):
         field = "name" if column == "execution" else "site"
-        return lambda ds: getattr(registry.get_execution(ds.execution_id), field) or "" if ds.execution_id else ""
+        execution = functools.cache(registry.get_execution)  # datasets often share one
+        return lambda ds: getattr(execution(ds.execution_id), field) or "" if ds.execution_id else ""
     return lambda ds: _text(getattr(ds, column))
 
 

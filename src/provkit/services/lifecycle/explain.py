@@ -84,15 +84,7 @@ def _tracked(fn: Any) -> Any:
 def call_facts(fn: Any, args: tuple, kwargs: dict) -> tuple[Any, Facts]:
     """(tracked function, Facts of the call) keyed exactly as the call would be."""
     tracked = _tracked(fn)
-    kargs, varargs = tracked.binder.bind(args, kwargs)
-    for n in tracked.merge_defaults:
-        if isinstance(kargs.get(n), dict):
-            kargs[n] = {**tracked.binder.defaults[n], **kargs[n]}
-    inputs = {"kargs": kargs, "varargs": varargs}
-    if tracked.input_process_fn is not None:
-        inputs = tracked.input_process_fn({"kargs": dict(kargs), "varargs": tuple(varargs)})
-    recorded_kargs = {k: v for k, v in inputs["kargs"].items() if k not in tracked.remove}
-    recorded_varargs = tuple(inputs["varargs"])
+    _, _, recorded_kargs, recorded_varargs = tracked.bind_inputs(args, kwargs)
     karg_hashes, vararg_hashes, _ = tracked._hash_inputs(recorded_kargs, recorded_varargs)
     artifact_id = tracked.artifact_id(karg_hashes, vararg_hashes)
     summary = summarize_inputs(recorded_kargs, recorded_varargs, karg_hashes)

@@ -76,13 +76,23 @@ class AreaLinks:
         own: list[Registry] = [self]  # type: ignore[list-item]
         return {"both": own + self._production(), "working": own, "production": self._production()}[query_mode]
 
-    def area_of(self, dataset: str | Dataset) -> Registry:
-        """The registry whose area holds ``dataset`` (this one, or a production one)."""
-        record_id = dataset if isinstance(dataset, str) else dataset.id
-        for registry in self._areas("both"):
-            if registry.tables.fetch_dataset(record_id) is not None:
-                return registry
-        return self  # type: ignore[return-value]
+    def _locate(self, dataset: str | Dataset) -> tuple[Registry, Dataset]:
+        """(the registry whose area holds ``dataset``, the dataset): this one, or a
+        production one; one look-up per area at most, none for a Dataset with one area."""
+        from provkit.services.registry.tables import not_found
+
+        areas = self._areas("both")
+        if not isinstance(dataset, str):
+            if len(areas) > 1:
+                for registry in areas:
+                    if registry.tables.fetch_dataset(dataset.id) is not None:
+                        return registry, dataset
+            return self, dataset  # type: ignore[return-value]
+        for registry in areas:
+            found = registry.tables.fetch_dataset(dataset)
+            if found is not None:
+                return registry, found
+        raise not_found("dataset", dataset)
 
     def _lookup(self, kind: str, record_id: str) -> Dataset | Execution | None:
         for registry in self._areas("both"):

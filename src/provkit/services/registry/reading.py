@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from provkit.core.errors import RecordNotFoundError, RegistryError
 from provkit.services.registry.records import Dataset, check_owner_type
 from provkit.services.registry.storage import DatasetArea, Progress
-from provkit.services.registry.tables import RegistryTables, filters_to_query, not_found
+from provkit.services.registry.tables import RegistryTables, filters_to_query
 from provkit.storage.repos.base import check_limit, default_location
 
 if TYPE_CHECKING:
@@ -40,11 +40,7 @@ class DatasetReader:
 
     def get_dataset(self, dataset_id: str) -> Dataset:
         """The dataset with this id (or, through ``Registry``, this alias name)."""
-        dataset_id = self.resolve(dataset_id)
-        found = self._lookup("dataset", dataset_id)  # this area, then any production area
-        if found is None:
-            raise not_found("dataset", dataset_id)
-        return found
+        return self._locate(self.resolve(dataset_id))[1]  # this area, then any production area
 
     def find_datasets(
         self, query: dict | None = None, *, all_statuses: bool = False, limit: int | None = None,
@@ -103,29 +99,29 @@ class DatasetReader:
 
     def url(self, dataset: str | Dataset) -> str:
         """Where the dataset's files are (a local path, or an s3:// / sftp:// URL)."""
-        ds = dataset if isinstance(dataset, Dataset) else self.get_dataset(dataset)
+        area, ds = self._locate(dataset if isinstance(dataset, Dataset) else self.resolve(dataset))
         if ds.location_type == "external":
             if ds.url is None:
                 raise RegistryError(f"external dataset {ds.id} has no url; ask {ds.contact_email}")
             return ds.url
         if ds.location is None:
             raise RegistryError(f"dataset {ds.id} is {ds.status} and has no files here ({ds.location_type})")
-        return self.area_of(ds).area.url(ds.location)
+        return area.area.url(ds.location)
 
     def fetch(self, dataset: str | Dataset, to: str | os.PathLike, progress: Progress | None = None) -> str:
         """Copy a dataset's files to local folder ``to`` (hash-checked); returns its path."""
-        ds = dataset if isinstance(dataset, Dataset) else self.get_dataset(dataset)
+        area, ds = self._locate(dataset if isinstance(dataset, Dataset) else self.resolve(dataset))
         if ds.location is None:
             raise RegistryError(f"dataset {ds.id} is {ds.status} and its files are gone")
-        return self.area_of(ds).area.fetch(ds.location, ds.manifest, os.fspath(to), progress)
+        return area.area.fetch(ds.location, ds.manifest, os.fspath(to), progress)
 
     def local_path(self, dataset: str | Dataset, cache: str | os.PathLike | None = None) -> str:
         """A local path to the dataset: in place when the storage is a local folder,
         else fetched once into ``cache`` (default: a folder under $PROVKIT_HOME)."""
         from fsspec.implementations.local import LocalFileSystem
 
-        ds = dataset if isinstance(dataset, Dataset) else self.get_dataset(dataset)
-        area = self.area_of(ds).area
+        holder, ds = self._locate(dataset if isinstance(dataset, Dataset) else self.resolve(dataset))
+        area = holder.area
         if isinstance(area.fs, LocalFileSystem) and ds.location is not None:
             return area.path(ds.location)
         folder = os.path.join(os.fspath(cache or os.path.join(default_location(), "dataset-cache")), ds.id)

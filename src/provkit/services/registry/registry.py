@@ -115,8 +115,9 @@ class Registry(AreaLinks, DatasetCuration, DatasetReader):
 
     def find_executions(self, name: str | None = None, *, query_mode: str = "both") -> list[Execution]:
         """Executions (named ``name``), newest first, of this area and/or production."""
-        found = [e for area in self._areas(query_mode) for e in area.tables.executions(name)]
-        return sorted(found, key=lambda e: e.created_at, reverse=True) if len(self._areas(query_mode)) > 1 else found
+        areas = self._areas(query_mode)
+        found = [e for area in areas for e in area.tables.executions(name)]
+        return sorted(found, key=lambda e: e.created_at, reverse=True) if len(areas) > 1 else found
 
     # ---- datasets -----------------------------------------------------------------
     def register_dataset(
