@@ -162,3 +162,37 @@ def test_a_dropped_postgres_repository_closes_its_connections(postgres_url, tmp_
             time.sleep(0.1)
         assert left == 0
     admin.dispose()
+
+
+def _synchronous_commit(conn) -> str:
+    return conn.execute("SHOW synchronous_commit").fetchone()[0]
+
+
+def test_postgres_cached_rows_do_not_wait_for_the_log_flush_unless_asked(postgres_url, tmp_path):
+    """Artifact rows commit with synchronous_commit = off (see README, Durability);
+    ``synchronous_commit: true`` keeps the server's default; other writes stay synchronous."""
+    fast = PostgresRepo(postgres_url, DiskStore(tmp_path / "blobs"))
+    fast.save(_artifact("x1fast"), 1)
+    assert _synchronous_commit(fast._raw().driver_connection) == "off"
+    with fast.engine.connect() as conn:  # runs, sets, registry: the server's setting
+        assert conn.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"
+    durable = p.from_config(
+        {
+            "blobstores": {"d": {"type": "disk", "cachedir": str(tmp_path / "blobs")}},
+            "artifact_repos": {"r": {"type": "postgres", "db": postgres_url, "store": "d", "synchronous_commit": True}},
+        }
+    ).repos["r"]
+    durable.save(_artifact("x1durable"), 2)
+    assert _synchronous_commit(durable._raw().driver_connection) == "on"
+    assert durable.load_value(durable.lookup("x1fast")) == 1  # both see each other's rows
+    assert fast.load_value(fast.lookup("x1durable")) == 2
+    with pytest.raises(p.ConfigError, match="synchronous_commit"):
+        p.from_config(
+            {
+                "artifact_repos": {
+                    "r": {"type": "postgres", "db": postgres_url, "store": None, "synchronous_commit": "yes"}
+                },
+            }
+        )
+    fast.engine.dispose()
+    durable.engine.dispose()

@@ -24,7 +24,7 @@ BOOL_KEYS = frozenset(
     {
         "use_cache", "check_mutations", "read_only", "single_flight",  # top level
         "read", "write", "delete", "read_through_write", "verify",  # stores and repos
-        "create_bucket", "create_db", "persistent_connections", "fsync",
+        "create_bucket", "create_db", "persistent_connections", "synchronous_commit", "fsync",
     }
 )  # fmt: skip
 

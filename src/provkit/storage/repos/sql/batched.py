@@ -80,6 +80,7 @@ def commit_pending(repo: Any) -> None:
     local.pending = 0
     if not repo._direct_writes:
         repo._raw().commit()
+        repo._committed()
         return
     steps, local.buffer, local.buffered = local.buffer, [], {}
     merged: dict[Any, list] = {}  # one executemany per statement, rows in the order written

@@ -85,7 +85,17 @@ def engine_for(db: str, schema: str | None = None, **engine_options: Any) -> sa.
 
 
 class PostgresRepo(SqlRepo):
-    """Artifacts in PostgreSQL (JSONB columns, indexes for ids, value ids, names, lineage)."""
+    """Artifacts in PostgreSQL (JSONB columns, indexes for ids, value ids, names, lineage).
+
+    Artifact rows are written on each thread's own connection, in autocommit and, unless
+    ``synchronous_commit=True``, with PostgreSQL's ``synchronous_commit = off``: a commit
+    does not wait for the server's log flush (fsync). A crash of the client loses nothing
+    committed; a crash of the server may lose the last fraction of a second of cached
+    results (never a part of one: rows stay whole, and values are stored before rows),
+    which are then computed again, as SQLite's WAL mode with synchronous=NORMAL (the
+    embedded default) allows on a crash of the machine. Everything else (runs, sets,
+    registry, lifecycle) commits synchronously.
+    """
 
     type_name = "postgres"
 
@@ -97,12 +107,14 @@ class PostgresRepo(SqlRepo):
         create_db: bool = False,
         schema: str | None = None,
         persistent_connections: bool = True,
+        synchronous_commit: bool = False,
         engine_options: dict | None = None,
         **options: Any,
     ) -> None:
         url = _psycopg_url(db)
         self.schema = schema
         self.persistent_connections = bool(persistent_connections)
+        self.synchronous_commit = bool(synchronous_commit)
         if create_db:
             create_database(url)
         engine_options = schema_engine_options(schema, engine_options)
@@ -127,6 +139,8 @@ class PostgresRepo(SqlRepo):
             conn.rollback()  # leave whatever the connect hooks began
             # a lookup is one SELECT: in autocommit it is one round trip, no BEGIN/ROLLBACK around it
             conn.driver_connection.autocommit = True
+            if not self.synchronous_commit:  # cached results: no wait for the server's WAL flush
+                conn.driver_connection.execute("SET synchronous_commit = off")
             self._local.conn = conn
         return conn
 

@@ -52,6 +52,7 @@ from provkit.storage.repos.sql.rows import (
     from_json,
     utc,
 )
+from provkit.storage.repos.sql.wal_checkpoint import SAFETY_PAGES, note_commit
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
 _ROW_CACHE_SIZE = 512  # hit rows kept per thread and SQLite repository
@@ -168,12 +169,14 @@ class SqlRepo(Repository):
     def _make_engine(self, url: str, options: dict) -> sa.Engine:
         parsed = sa.engine.make_url(url)
         self._read_only_file: str | None = None
+        self._wal_file: str | None = None  # a writable SQLite file: checkpointed off the caller's thread
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database
             if database and database != ":memory:" and not self.write and not database.startswith("file:"):
                 return self._read_only_sqlite(os.path.abspath(database), options)
             if database and database != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(database)) or ".", exist_ok=True)
+                self._wal_file = None if database.startswith("file:") else os.path.realpath(database)
             options = {"connect_args": {"timeout": 60, "check_same_thread": False}, **options}
             engine = sa.create_engine(parsed, **options)
             sa.event.listen(engine, "connect", _sqlite_pragmas)
@@ -218,7 +221,14 @@ class SqlRepo(Repository):
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._engine.raw_connection()
+            if self._wal_file is not None:  # its commits leave checkpoints to wal_checkpoint's thread
+                conn.driver_connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
         return conn
+
+    def _committed(self) -> None:
+        """This thread's connection committed rows (SQLite): the log gets checkpointed."""
+        if self._wal_file is not None:
+            note_commit(self._wal_file)
 
     def _forget_connections(self) -> None:
         self._local = threading.local()
@@ -329,7 +339,9 @@ class SqlRepo(Repository):
             self._forget_row(artifact.id)
             if open_batch is not None:
                 return insert_batched(self, open_batch, steps)
-            return bool(run_in_transaction(self._raw(), steps))
+            inserted = run_in_transaction(self._raw(), steps)
+            self._committed()
+            return bool(inserted)
         statements = self._statements
         with self._engine.begin() as conn:
             result = conn.execute(statements[kind], row)
