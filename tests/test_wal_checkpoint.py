@@ -110,3 +110,27 @@ def test_a_process_that_exits_leaves_an_empty_log(tmp_path):
     assert not wal.exists() or wal.stat().st_size == 0
     with sqlite3.connect(tmp_path / "db.sqlite") as conn:
         assert conn.execute("SELECT count(*) FROM artifacts").fetchone()[0] == 300
+
+
+def _child_saves(repo: SqlRepo, path: str, queue) -> None:
+    repo.save(Artifact("x1child", "v-child", "wal.test"), 2)
+    running = wal_checkpoint._running.get(path)
+    queue.put(running is not None and running.alive and running.pid == os.getpid())
+
+
+def test_a_forked_child_checkpoints_with_its_own_thread(tmp_path):
+    import multiprocessing as mp
+
+    repo = _repo(tmp_path)
+    path = os.path.realpath(tmp_path / "db.sqlite")
+    repo.save(Artifact("x1parent", "v-parent", "wal.test"), 1)
+    assert wal_checkpoint._running[path].alive
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child_saves, args=(repo, path, queue))
+    child.start()
+    assert queue.get(timeout=60) is True
+    child.join(60)
+    assert child.exitcode == 0
+    assert repo.load_value(repo.lookup("x1child")) == 2
+    repo.engine.dispose()

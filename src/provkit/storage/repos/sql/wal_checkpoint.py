@@ -108,6 +108,16 @@ def note_commit(path: str) -> None:
             _running[path] = WalCheckpointer(path)
 
 
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # the parent's threads (and a lock one of them held) are gone
+    _running.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 @atexit.register
 def _stop_all() -> None:
     for checkpointer in list(_running.values()):
