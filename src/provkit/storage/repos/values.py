@@ -177,24 +177,56 @@ def read_checked(repo: Repository, artifact: Artifact, store: BlobStore, seriali
     return deserialize(lambda: _from_memory(serializer, data, kwargs), what, key)
 
 
+#: small inline values of immutable types, by their stored bytes: (serializer, digest, value)
+_LOADED: dict[bytes, tuple[str, str, Any]] = {}
+_LOADED_MAX_ENTRIES, _LOADED_MAX_BYTES = 1024, 512
+_IMMUTABLE = frozenset({int, float, complex, str, bytes, bool, type(None)})
+
+
+def _immutable(value: Any) -> bool:
+    kind = type(value)
+    if kind is tuple or kind is frozenset:
+        return all(type(item) in _IMMUTABLE for item in value)
+    return kind in _IMMUTABLE
+
+
+def _keep(data: bytes, serializer: str, value: Any) -> None:
+    if len(data) <= _LOADED_MAX_BYTES and _immutable(value):
+        if len(_LOADED) >= _LOADED_MAX_ENTRIES:
+            _LOADED.clear()
+        _LOADED[data] = (serializer, DIGEST_PREFIX + _hexdigest(data), value)
+
+
 def load_value(repo: Repository, artifact: Artifact) -> Any:
     """The artifact's value: inline bytes or the first good copy of its blob.
 
-    A corrupt copy in a chained store is skipped and replaced from a good one."""
+    A corrupt copy in a chained store is skipped and replaced from a good one. Small
+    inline values of immutable types (numbers, strings, tuples of them) are kept by their
+    bytes once read and checked: the same bytes with the same digest give the same value
+    (equal bytes under another recorded digest are checked, and refused, as usual)."""
+    data = artifact._value_bytes
+    seal = artifact._seal or seal_of(artifact)
+    if type(data) is bytes and repo.signer is None:  # the cache-hit hot path, kept lean
+        kept = _LOADED.get(data)
+        if kept is not None and kept[0] == artifact.serializer and not artifact.load_kwargs:
+            recorded = seal.value_digest
+            if recorded is None or recorded == kept[1]:
+                return kept[2]
     serializer = get_serializer(artifact.serializer)
     kwargs = artifact.load_kwargs or {}
-    seal = artifact._seal or seal_of(artifact)
-    data = artifact._value_bytes
-    if data is not None:  # inline: the cache-hit hot path, kept lean
+    if data is not None:
         recorded = seal.value_digest
         if repo.signer is not None or (recorded is not None and recorded != DIGEST_PREFIX + _hexdigest(data)):
             what = "inline " + _what(artifact)
             check(data, seal.value_digest, seal.value_mac, repo.signer, _value_ctx(artifact), what)
         try:
-            return serializer.from_bytes(data, **kwargs)
+            value = serializer.from_bytes(data, **kwargs)
         except Exception:
             what = "inline " + _what(artifact)
             return deserialize(lambda: serializer.from_bytes(data, **kwargs), what, artifact.value_id)
+        if type(data) is bytes and repo.signer is None and not kwargs:
+            _keep(data, artifact.serializer, value)
+        return value
     key = artifact.value_id
     store = repo.store
     if store is None:
