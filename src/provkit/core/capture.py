@@ -12,7 +12,12 @@ from typing import Any
 
 __all__ = ["open_captures", "note_artifact"]
 
-_local = threading.local()
+
+class _Captures(threading.local):
+    stack: list | None = None  # a default: a lookup of a never-set attribute raises inside getattr
+
+
+_local = _Captures()
 
 
 def open_captures() -> list[Any]:

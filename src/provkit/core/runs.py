@@ -119,7 +119,11 @@ def _default_run_info() -> dict[str, Any]:
     }
 
 
-_user_override = threading.local()
+class _UserOverride(threading.local):
+    name: str | None = None  # a default: a lookup of a never-set attribute raises inside getattr
+
+
+_user_override = _UserOverride()
 
 
 @contextlib.contextmanager

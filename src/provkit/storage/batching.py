@@ -31,7 +31,12 @@ from provkit.core.errors import ConfigError
 
 __all__ = ["batch", "current_batch"]
 
-_local = threading.local()
+
+class _OpenBatch(threading.local):
+    batch: Batch | None = None  # a default: a lookup of a never-set attribute raises inside getattr
+
+
+_local = _OpenBatch()
 
 
 @dataclass

@@ -24,7 +24,13 @@ log = logging.getLogger("provkit")
 _lock = threading.RLock()
 _config: Config | None = None
 _default_repo: Repository | None = None
-_local = threading.local()  # per-thread stack of using_repo() overrides
+
+
+class _Overrides(threading.local):
+    stack: list | None = None  # per-thread stack of using_repo() overrides (a default: no raise inside getattr)
+
+
+_local = _Overrides()
 _flags = {"use_cache": True, "check_mutations": False, "read_only": False}
 
 

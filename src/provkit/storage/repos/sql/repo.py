@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import threading
 import urllib.parse
 import weakref
 from collections.abc import Callable, Iterator
@@ -52,6 +51,7 @@ from provkit.storage.repos.sql.rows import (
     from_json,
     utc,
 )
+from provkit.storage.repos.sql.thread_state import ThreadState
 from provkit.storage.repos.sql.wal_checkpoint import SAFETY_PAGES, note_commit
 
 _live_repos: weakref.WeakSet[SqlRepo] = weakref.WeakSet()
@@ -135,7 +135,7 @@ class SqlRepo(Repository):
             raise ConfigError(f"db must be a database URL such as sqlite:///path/to.db, got {shown!r}")
         self.url = db
         self._engine = self._make_engine(db, engine_options or {})
-        self._local = threading.local()
+        self._local = ThreadState()
         self._init_schema()
         dialect = self._engine.dialect
         self._lookup_sql = self._select_by_id(HIT_COLUMNS)
@@ -231,7 +231,7 @@ class SqlRepo(Repository):
             note_commit(self._wal_file)
 
     def _forget_connections(self) -> None:
-        self._local = threading.local()
+        self._local = ThreadState()
         self._engine.dispose(close=False)
 
     # ---- metadata half -------------------------------------------------------------
