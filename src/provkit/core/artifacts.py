@@ -262,7 +262,9 @@ def _shape_of(value: Any) -> str | None:
     return None
 
 
-_new_proxy = wrapt.ObjectProxy.__new__
+# ObjectProxy.__new__ is a Python function calling the C base's; the proxy classes here
+# derive from ObjectProxy, so the base's __new__ gives the same object, one frame sooner
+_new_proxy = wrapt.BaseObjectProxy.__new__
 _init_proxy = wrapt.ObjectProxy.__init__
 
 
