@@ -4,11 +4,14 @@ A cache miss writes one artifact row (and its lineage edges). Going through
 ``engine.begin()`` + ``conn.execute()`` costs more per row than SQLite's own insert;
 here the statement is compiled once, each value passes through the same bind processor
 SQLAlchemy would apply (JSON encoding, datetimes, booleans), and the row is written on
-the thread's DBAPI connection in one transaction. The bytes stored are the same.
+the thread's DBAPI connection in one transaction. The bytes stored are the same. With
+psycopg, JSON columns are bound as JSON text (``json.dumps``, as psycopg's own ``Jsonb``
+wrapper would encode them), which the server reads as the column's jsonb.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,11 +29,15 @@ class RawInsert:
         order = list(compiled.positiontup) if self.positional and compiled.positiontup else names
         self.order = order
         processors: list[Callable[[Any], Any] | None] = []
+        json_as_text = dialect.name == "postgresql" and dialect.driver == "psycopg"
         for name in order:
             column = table.columns[name]
             process = column.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None and isinstance(column.type, sa.JSON):
-                process = _empty_json_once(process)
+            if isinstance(column.type, sa.JSON):
+                if json_as_text:  # JSON text, typed by its column: psycopg dumps no wrapper per call
+                    process = json.dumps
+                if process is not None:
+                    process = _empty_json_once(process)
             processors.append(process)
         self.processors = processors
 

@@ -140,7 +140,7 @@ class SqlRepo(Repository):
         dialect = self._engine.dialect
         self._lookup_sql = self._select_by_id(HIT_COLUMNS)
         self._rest_sql = self._select_by_id(REST_COLUMNS)
-        self._positional = dialect.paramstyle in ("qmark", "numeric", "format")
+        self._positional = self._statement_dialect.paramstyle in ("qmark", "numeric", "format")
         # sqlite3 opens no transaction for a SELECT; other drivers do, and must end it
         # (PostgreSQL's persistent lookup connections run in autocommit instead)
         self._end_reads = dialect.name != "sqlite" and not getattr(self, "persistent_connections", False)
@@ -234,10 +234,21 @@ class SqlRepo(Repository):
         self._local = ThreadState()
         self._engine.dispose(close=False)
 
+    @functools.cached_property
+    def _statement_dialect(self) -> sa.Dialect:
+        """The dialect the hot statements are compiled for: the engine's, with positional
+        parameters where the driver takes named ones (psycopg's pyformat), so that the
+        driver gets a tuple and has no dict to re-order per call."""
+        dialect = self._engine.dialect
+        if dialect.paramstyle != "pyformat":
+            return dialect
+        return type(dialect)(paramstyle="format", dbapi=dialect.dbapi)
+
     # ---- metadata half -------------------------------------------------------------
     def _select_by_id(self, columns: tuple[str, ...]) -> str:
         select = sa.select(*(schema.artifacts.c[name] for name in columns))
-        return str(select.where(schema.artifacts.c.id == sa.bindparam("id")).compile(dialect=self._engine.dialect))
+        where = select.where(schema.artifacts.c.id == sa.bindparam("id"))
+        return str(where.compile(dialect=self._statement_dialect))
 
     def _row_by_id(self, sql: str, artifact_id: str) -> Any:
         conn = self._raw()
@@ -360,7 +371,7 @@ class SqlRepo(Repository):
 
     @functools.cached_property
     def _raw_statements(self) -> dict[str, RawInsert]:
-        dialect = self._engine.dialect
+        dialect = self._statement_dialect
         tables = {"artifact": schema.artifacts, "artifact_replace": schema.artifacts, "edges": schema.artifact_inputs}
         return {name: RawInsert(self._statements[name], tables[name], dialect) for name in tables}
 
