@@ -142,6 +142,7 @@ class PostgresRepo(SqlRepo):
             if not self.synchronous_commit:  # cached results: no wait for the server's WAL flush
                 conn.driver_connection.execute("SET synchronous_commit = off")
             self._local.conn = conn
+            self._thread_conns.append(conn)
         return conn
 
 

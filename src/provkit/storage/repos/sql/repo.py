@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import urllib.parse
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -35,9 +34,14 @@ from provkit.storage.repos.sql import schema
 from provkit.storage.repos.sql.batched import (
     buffer_batched,
     buffered_artifact,
-    commit_before_other_use,
     commit_pending,
     insert_batched,
+)
+from provkit.storage.repos.sql.connections import (
+    close_connections,
+    commit_hook,
+    sqlite_pragmas,
+    sqlite_read_only_pragmas,
 )
 from provkit.storage.repos.sql.migrate import check_schema, ensure_schema
 from provkit.storage.repos.sql.raw_insert import RawInsert, run_in_transaction, run_pipelined
@@ -67,19 +71,6 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _commit_hook(repo_ref: weakref.ref) -> Callable[[Any], None]:
-    """The engine's "begin" listener, holding its repository weakly: SQLAlchemy keeps
-    listeners alive as long as the engine, which must not keep the repository (and its
-    connections) alive."""
-
-    def hook(_conn: Any) -> None:
-        repo = repo_ref()
-        if repo is not None:
-            commit_before_other_use(repo)
-
-    return hook
-
-
 def edge_neighbours(engine: sa.Engine, ids: list[str], *, up: bool) -> dict[str, list[str]]:
     """Each id's direct parents (``up``) or children from the edge table, in one SELECT."""
     e = schema.artifact_inputs
@@ -97,31 +88,6 @@ def _seal_columns(artifact: Artifact) -> dict:
     return (seal if seal is not None else Seal()).columns()
 
 
-def _regexp(pattern: str, value: Any) -> bool:
-    return isinstance(value, str) and _compiled(pattern).search(value) is not None
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
-
-
-def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.create_function("REGEXP", 2, _regexp, deterministic=True)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=60000")
-    cursor.close()
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.create_function("REGEXP", 2, _regexp, deterministic=True)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=60000")
-    cursor.close()
-
-
 class SqlRepo(Repository):
     """Artifacts in a SQL database (``db``: a SQLAlchemy URL) and values in ``store``."""
 
@@ -136,6 +102,8 @@ class SqlRepo(Repository):
         self.url = db
         self._engine = self._make_engine(db, engine_options or {})
         self._local = ThreadState()
+        self._thread_conns: list[Any] = []  # each thread's own connection: closed with the repository
+        weakref.finalize(self, close_connections, self._thread_conns, self._engine)
         self._init_schema()
         dialect = self._engine.dialect
         self._lookup_sql = self._select_by_id(HIT_COLUMNS)
@@ -153,7 +121,7 @@ class SqlRepo(Repository):
         # autocommit (one round trip per miss); inside p.batch() kept until its commit
         self._direct_writes = dialect.name == "postgresql" and not self._end_reads
         if self._raw_writes or self._direct_writes:
-            sa.event.listen(self._engine, "begin", _commit_hook(weakref.ref(self)))
+            sa.event.listen(self._engine, "begin", commit_hook(weakref.ref(self)))
         _live_repos.add(self)
 
     # ---- engine and connections ----------------------------------------------------
@@ -179,7 +147,7 @@ class SqlRepo(Repository):
                 self._wal_file = None if database.startswith("file:") else os.path.realpath(database)
             options = {"connect_args": {"timeout": 60, "check_same_thread": False}, **options}
             engine = sa.create_engine(parsed, **options)
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            sa.event.listen(engine, "connect", sqlite_pragmas)
             return engine
         return sa.create_engine(parsed, **options)
 
@@ -197,7 +165,7 @@ class SqlRepo(Repository):
         no_index = not os.path.exists(path + "-wal") and not os.access(folder, os.W_OK)
         flags = "mode=ro&immutable=1" if no_index else "mode=ro"
         engine = sa.create_engine(f"sqlite:///file:{quoted}?{flags}&uri=true", **options)
-        sa.event.listen(engine, "connect", _sqlite_read_only_pragmas)
+        sa.event.listen(engine, "connect", sqlite_read_only_pragmas)
         return engine
 
     def _init_schema(self) -> None:
@@ -221,6 +189,7 @@ class SqlRepo(Repository):
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._engine.raw_connection()
+            self._thread_conns.append(conn)
             if self._wal_file is not None:  # its commits leave checkpoints to wal_checkpoint's thread
                 conn.driver_connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
         return conn
@@ -232,6 +201,7 @@ class SqlRepo(Repository):
 
     def _forget_connections(self) -> None:
         self._local = ThreadState()
+        self._thread_conns.clear()  # the parent process's: never closed from here
         self._engine.dispose(close=False)
 
     @functools.cached_property
