@@ -6,7 +6,8 @@ with no errors, throughput printed. Issue 17: the hit <= 60 µs and <= 3x one ps
 primary-key SELECT in autocommit (timed in the same rounds); 10,000 distinct small misses
 in a loop <= 2 s, printed with a commit per call (cached rows commit with
 ``synchronous_commit = off``, README "Durability of a cache miss"; floor: a psycopg PK
-SELECT plus a 1-row INSERT in autocommit with the same setting, per miss) and inside
+SELECT plus a 1-row INSERT in autocommit with the same setting, per miss; again with
+``synchronous_commit: true`` beside the same floor with fsync) and inside
 ``p.batch()`` (floor: the lookups' PK SELECTs). Run: python bench/bench_postgres.py (starts a PostgreSQL server on
 127.0.0.1, fsync on)
 """
@@ -52,7 +53,7 @@ def _writer(url: str, root: str, worker: int, count: int, start_at: float, queue
         queue.put(("error", repr(exc)))
 
 
-def loop_misses(p, fn, bare, count: int = 10_000) -> None:
+def loop_misses(p, fn, durable_fn, bare, count: int = 10_000) -> None:
     """``count`` distinct small misses in a loop: a commit per call, then inside p.batch()."""
     counter = iter(range(10**6, 10**9))
     bare.execute("CREATE TABLE IF NOT EXISTS floor_rows (id bigint PRIMARY KEY)")
@@ -76,6 +77,10 @@ def loop_misses(p, fn, bare, count: int = 10_000) -> None:
         fn(next(counter), 7)
     per_call_s = time.perf_counter() - t0
     t0 = time.perf_counter()
+    for _ in range(count):
+        durable_fn(next(counter), 7)
+    durable_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
     with p.batch(every=1000, seconds=0.5):
         for _ in range(count):
             fn(next(counter), 7)
@@ -87,6 +92,11 @@ def loop_misses(p, fn, bare, count: int = 10_000) -> None:
     print(
         f"{'  floors, per call':<44} psycopg PK SELECT {select_floor * 1e6:,.0f} µs, 1-row INSERT with fsync "
         f"{insert_floor * 1e6:,.0f} µs, with synchronous_commit off {async_floor * 1e6:,.0f} µs"
+    )
+    print(
+        f"{'  the same, synchronous_commit: true':<44} provkit {durable_s:9.3f} s  | "
+        f"psycopg SELECT + INSERT with fsync {(select_floor + insert_floor) * count:6.3f} s | "
+        f"ratio {durable_s / ((select_floor + insert_floor) * count):6.3f}"
     )
     print(
         f"{'  the same inside p.batch()':<44} provkit {batched_s:9.3f} s  | psycopg PK SELECTs "
@@ -138,7 +148,10 @@ def main() -> None:
             f"{'  the same vs a psycopg PK SELECT':<44} provkit {fmt_time(pg)} | psycopg {fmt_time(fl)} | "
             f"ratio {pg / fl:6.3f}  (target <= 3, <= 60 µs)"
         )
-        loop_misses(p, on_pg, bare)
+        durable_cfg = _config(url, root)
+        durable_cfg["artifact_repos"]["team"]["synchronous_commit"] = True
+        durable = p.provenance(repo=p.from_config(durable_cfg).repos["team"], name="bench.durable")(add)
+        loop_misses(p, on_pg, durable, bare)
         bare.close()
 
         ctx = mp.get_context("spawn")
