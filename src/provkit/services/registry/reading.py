@@ -38,6 +38,10 @@ class DatasetReader:
         """A dataset id from a dataset or an id (the registry also takes alias names)."""
         return dataset.id if isinstance(dataset, Dataset) else dataset
 
+    def _held(self, dataset: str | Dataset) -> tuple[Any, Dataset]:
+        """(the registry whose area holds it, the dataset) for a Dataset, an id or an alias name."""
+        return self._locate(dataset if isinstance(dataset, Dataset) else self.resolve(dataset))
+
     def get_dataset(self, dataset_id: str) -> Dataset:
         """The dataset with this id (or, through ``Registry``, this alias name)."""
         return self._locate(self.resolve(dataset_id))[1]  # this area, then any production area
@@ -99,7 +103,7 @@ class DatasetReader:
 
     def url(self, dataset: str | Dataset) -> str:
         """Where the dataset's files are (a local path, or an s3:// / sftp:// URL)."""
-        area, ds = self._locate(dataset if isinstance(dataset, Dataset) else self.resolve(dataset))
+        area, ds = self._held(dataset)
         if ds.location_type == "external":
             if ds.url is None:
                 raise RegistryError(f"external dataset {ds.id} has no url; ask {ds.contact_email}")
@@ -110,7 +114,7 @@ class DatasetReader:
 
     def fetch(self, dataset: str | Dataset, to: str | os.PathLike, progress: Progress | None = None) -> str:
         """Copy a dataset's files to local folder ``to`` (hash-checked); returns its path."""
-        area, ds = self._locate(dataset if isinstance(dataset, Dataset) else self.resolve(dataset))
+        area, ds = self._held(dataset)
         if ds.location is None:
             raise RegistryError(f"dataset {ds.id} is {ds.status} and its files are gone")
         return area.area.fetch(ds.location, ds.manifest, os.fspath(to), progress)
@@ -120,7 +124,7 @@ class DatasetReader:
         else fetched once into ``cache`` (default: a folder under $PROVKIT_HOME)."""
         from fsspec.implementations.local import LocalFileSystem
 
-        holder, ds = self._locate(dataset if isinstance(dataset, Dataset) else self.resolve(dataset))
+        holder, ds = self._held(dataset)
         area = holder.area
         if isinstance(area.fs, LocalFileSystem) and ds.location is not None:
             return area.path(ds.location)

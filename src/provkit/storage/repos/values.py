@@ -194,7 +194,7 @@ def _keep(data: bytes, serializer: str, value: Any) -> None:
     if len(data) <= _LOADED_MAX_BYTES and _immutable(value):
         if len(_LOADED) >= _LOADED_MAX_ENTRIES:
             _LOADED.clear()
-        _LOADED[data] = (serializer, DIGEST_PREFIX + _hexdigest(data), value)
+        _LOADED[data] = (serializer, digest(data), value)
 
 
 def load_value(repo: Repository, artifact: Artifact) -> Any:
